@@ -1,0 +1,42 @@
+"""The embedded demo: an admin, a business sender and two mobile users."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from db.actions.users import create_user
+from db.engine import UnitOfWork
+from db.models import User
+from web.auth.passwords import hash_password
+from web.auth.tokens import issue_access_token
+
+DEMO_USERS = [
+    {"role": "admin", "username": "admin", "name": "Demo Admin", "password": "admin-demo"},
+    {"role": "business", "username": "acme", "name": "Acme Travel", "password": "acme-demo"},
+    {"role": "mobile", "phone": "+66812345001", "name": "Somchai"},
+    {"role": "mobile", "phone": "+66812345002", "name": "Malee"},
+]
+
+
+def ensure_demo(app, sessions, base_url: str) -> list[dict]:
+    """Create the demo users on first start; print their tokens every start."""
+    now = datetime.now(timezone.utc)
+    with UnitOfWork(sessions) as uow:
+        if uow.session.scalar(select(User.id).limit(1)) is None:
+            for spec in DEMO_USERS:
+                fields = {k: v for k, v in spec.items() if k != "password"}
+                password = spec.get("password")
+                create_user(uow.session, now=now, password_hash=hash_password(password) if password else None,
+                            **fields)
+            uow.commit()
+        users = uow.session.scalars(select(User).order_by(User.id).limit(len(DEMO_USERS))).all()
+    tokens = app.extensions["herald"].tokens
+    demo = [{"id": u.id, "role": u.role, "name": u.name, "phone": u.phone, "username": u.username,
+             "token": issue_access_token(tokens, user_id=u.id, role=u.role, ttl_seconds=86400)}
+            for u in users]
+    print(json.dumps({"demo_users": demo, "api": base_url, "docs": f"{base_url}/docs",
+                      "websocket": base_url.replace("http", "ws", 1) + "/v1/ws"}, indent=2), flush=True)
+    return demo

@@ -1,0 +1,64 @@
+"""The embedded launcher (`make run`): the edge, an in-process worker, an
+in-process broker and pub/sub, SQLite — one process, no servers needed.
+
+This is the one module that imports both `web` and `workers`: it is the
+composition root of the embedded mode. gevent patches first, before
+anything imports `socket`.
+"""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import logging  # noqa: E402
+import signal  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
+
+import dramatiq  # noqa: E402
+from gevent.pywsgi import WSGIServer  # noqa: E402
+
+from cli.demo import ensure_demo  # noqa: E402
+from config import load_settings  # noqa: E402
+from db.actions.outbox import mark_published  # noqa: E402
+from db.engine import UnitOfWork, make_engine, make_session_factory  # noqa: E402
+from db.migrate import upgrade  # noqa: E402
+from rabbitmq.publisher import BrokerPublisher  # noqa: E402
+from realtime import InProcessRealtime  # noqa: E402
+from web import create_app  # noqa: E402
+from workers.broker import Runtime, install_runtime  # noqa: E402
+from workers.main import broker  # noqa: E402
+
+log = logging.getLogger("herald")
+
+
+def run() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)
+    sessions = make_session_factory(make_engine(settings.database_url))
+    realtime = InProcessRealtime()
+    install_runtime(Runtime(settings, sessions, realtime))
+    app = create_app(settings, publisher=BrokerPublisher(broker, _marker(sessions)), realtime=realtime)
+    worker = dramatiq.Worker(broker, worker_threads=4)
+    worker.start()
+    if settings.demo:
+        ensure_demo(app, sessions, f"http://{settings.host}:{settings.port}")
+    server = WSGIServer((settings.host, settings.port), app, log=None)
+    signal.signal(signal.SIGTERM, lambda *_: server.stop(timeout=5))
+    print(f"Herald (embedded) listening on http://{settings.host}:{settings.port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.stop()
+    return 0
+
+
+def _marker(sessions):
+    def on_published(outbox_ids: list[int]) -> None:
+        with UnitOfWork(sessions) as uow:
+            mark_published(uow.session, outbox_ids, datetime.now(timezone.utc))
+            uow.commit()
+    return on_published

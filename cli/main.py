@@ -1,0 +1,73 @@
+"""`herald`: operator commands. Imports are lazy per command so `herald run`
+can patch with gevent before anything imports `socket`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return args.handler(args) or 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="herald", description="Herald message delivery service")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run embedded mode (SQLite, in-process broker) with a demo")
+    run.set_defaults(handler=_run)
+
+    user = commands.add_parser("user", help="manage users").add_subparsers(required=True, metavar="ACTION")
+    create = user.add_parser("create", help="create a user and print its id and an access token")
+    create.add_argument("--role", required=True, choices=["business", "mobile", "admin"])
+    create.add_argument("--phone", help="E.164 number (mobile users)")
+    create.add_argument("--name")
+    create.add_argument("--username", help="login name (business and admin users)")
+    create.add_argument("--password", help="password for /v1/auth/login")
+    create.set_defaults(handler=_user_create)
+
+    token = commands.add_parser("token", help="print an access token for a user")
+    token.add_argument("user_id", type=int)
+    token.set_defaults(handler=_token)
+
+    db = commands.add_parser("db", help="database").add_subparsers(required=True, metavar="ACTION")
+    db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)
+    return parser
+
+
+def _run(args) -> int:
+    from cli import embedded
+
+    return embedded.run()
+
+
+def _user_create(args) -> int:
+    from cli import accounts
+
+    print(json.dumps(accounts.create(role=args.role, phone=args.phone, name=args.name,
+                                     username=args.username, password=args.password)))
+    return 0
+
+
+def _token(args) -> int:
+    from cli import accounts
+
+    print(json.dumps(accounts.token(args.user_id)))
+    return 0
+
+
+def _db_upgrade(args) -> int:
+    from config import load_settings
+    from db.migrate import upgrade
+
+    settings = load_settings()
+    upgrade(settings.database_url)
+    print("database is up to date", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""One settings object read from the environment (12-factor).
+
+With nothing set, Herald runs embedded: SQLite, an in-process broker and
+pub/sub, a local data folder. Composition roots call `load_settings()`;
+everything else receives plain values.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    return default if raw in (None, "") else int(raw)
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    broker_url: str | None
+    redis_url: str | None
+    host: str
+    port: int
+    jwt_secret: str
+    jwt_algorithm: str
+    jwt_private_key: str | None
+    jwt_public_key: str | None
+    jwt_issuer: str
+    jwt_audience: str
+    access_token_ttl_seconds: int
+    refresh_token_ttl_seconds: int
+    otp_ttl_seconds: int
+    otp_max_attempts: int
+    sms_sender: str
+    delivery_partitions: int
+    ws_allowed_origins: tuple[str, ...]
+    ws_max_frame_bytes: int
+    ws_ping_seconds: int
+    ws_ticket_ttl_seconds: int
+    ws_send_queue_limit: int
+    outbox_sweep_after_seconds: int
+    outbox_sweep_interval_seconds: int
+    max_recipients: int
+    max_body_chars: int
+    rate_limits_enabled: bool
+    demo: bool
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        """True when no external broker is configured (the in-process mode)."""
+        return self.broker_url is None
+
+
+def _jwt_secret(env: Mapping[str, str], data_dir: Path, embedded: bool) -> str:
+    if env.get("JWT_SECRET"):
+        return env["JWT_SECRET"]
+    if not embedded:
+        raise RuntimeError("JWT_SECRET must be set when BROKER_URL is set (full mode)")
+    # Embedded mode keeps its secret beside its data so printed demo tokens
+    # survive a restart of `make run`.
+    path = data_dir / "jwt-secret"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _read_key(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if value and not value.lstrip().startswith("-----") and Path(value).is_file():
+        return Path(value).read_text()
+    return value or None
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read every setting from `environ` (default: the process environment)."""
+    env = os.environ if environ is None else environ
+    data_dir = Path(env.get("HERALD_DATA_DIR", ".herald")).resolve()
+    broker_url = env.get("BROKER_URL") or None
+    embedded = broker_url is None
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'herald.db'}"
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        broker_url=broker_url,
+        redis_url=env.get("REDIS_URL") or None,
+        host=env.get("HOST", "127.0.0.1"),
+        port=_int(env, "PORT", 8080),
+        jwt_secret=_jwt_secret(env, data_dir, embedded),
+        jwt_algorithm=env.get("JWT_ALGORITHM", "HS256"),
+        jwt_private_key=_read_key(env, "JWT_PRIVATE_KEY"),
+        jwt_public_key=_read_key(env, "JWT_PUBLIC_KEY"),
+        jwt_issuer=env.get("JWT_ISSUER", "herald"),
+        jwt_audience=env.get("JWT_AUDIENCE", "herald-api"),
+        access_token_ttl_seconds=_int(env, "ACCESS_TOKEN_TTL_SECONDS", 3600),
+        refresh_token_ttl_seconds=_int(env, "REFRESH_TOKEN_TTL_SECONDS", 30 * 86400),
+        otp_ttl_seconds=_int(env, "OTP_TTL_SECONDS", 300),
+        otp_max_attempts=_int(env, "OTP_MAX_ATTEMPTS", 5),
+        sms_sender=env.get("SMS_SENDER", "log"),
+        delivery_partitions=_int(env, "DELIVERY_PARTITIONS", 4),
+        ws_allowed_origins=_list(env, "WS_ALLOWED_ORIGINS"),
+        ws_max_frame_bytes=_int(env, "WS_MAX_FRAME_BYTES", 64 * 1024),
+        ws_ping_seconds=_int(env, "WS_PING_SECONDS", 25),
+        ws_ticket_ttl_seconds=_int(env, "WS_TICKET_TTL_SECONDS", 30),
+        ws_send_queue_limit=_int(env, "WS_SEND_QUEUE_LIMIT", 1000),
+        outbox_sweep_after_seconds=_int(env, "OUTBOX_SWEEP_AFTER_SECONDS", 5),
+        outbox_sweep_interval_seconds=_int(env, "OUTBOX_SWEEP_INTERVAL_SECONDS", 2),
+        max_recipients=_int(env, "MAX_RECIPIENTS", 100),
+        max_body_chars=_int(env, "MAX_BODY_CHARS", 10_000),
+        rate_limits_enabled=env.get("RATE_LIMITS", "on") != "off",
+        demo=env.get("HERALD_DEMO", "on" if embedded else "off") == "on",
+    )

@@ -1,0 +1,101 @@
+"""Accepting a one-way message: message, delivery rows and outbox in one
+transaction, so a 202 means all of it is committed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.actions.users import mobile_user_for_phone
+from db.models import Delivery, Message, Outbox, User
+from pipeline import status
+from pipeline.errors import RecipientNotFound
+from pipeline.phones import normalize_phone
+from pipeline.routing import delivery_queue, partition_for
+from rabbitmq.contract import DELIVER_MESSAGE
+from rabbitmq.jobs import Job
+
+
+@dataclass(frozen=True)
+class Accepted:
+    message: Message
+    jobs: list[Job]
+
+
+def resolve_recipients(session: Session, targets: list[str | int], now: datetime) -> list[User]:
+    """Users for phone numbers (created if new) and ids, deduplicated, in order.
+
+    Raises:
+        InvalidPhoneNumber: a malformed number.
+        RecipientNotFound: an id that is not a mobile user.
+    """
+    users: dict[int, User] = {}
+    for target in targets:
+        if isinstance(target, int):
+            user = session.get(User, target)
+            if user is None or user.role != "mobile":
+                raise RecipientNotFound(f"no mobile user with id {target}")
+        else:
+            user = mobile_user_for_phone(session, normalize_phone(target), now)
+        users.setdefault(user.id, user)
+    return list(users.values())
+
+
+def accept_oneway(session: Session, *, sender: User, targets: list[str | int], body: str,
+                  priority: str, partitions: int, now: datetime) -> Accepted:
+    """Record a one-way message for every target and the job that delivers it."""
+    recipients = resolve_recipients(session, targets, now)
+    message = Message(sender_id=sender.id, kind="oneway", body=body, priority=priority,
+                      recipient_ids=[user.id for user in recipients], created_at=now)
+    session.add(message)
+    session.flush()
+    session.add_all(Delivery(message_id=message.id, recipient_id=user.id, status=status.ACCEPTED,
+                             accepted_at=now) for user in recipients)
+    # The partition follows the (first) recipient so one user's jobs share a queue.
+    queue_name = delivery_queue(priority, partition_for(recipients[0].id, partitions))
+    outbox = Outbox(message_id=message.id, queue_name=queue_name, actor_name=DELIVER_MESSAGE,
+                    args=[message.id], created_at=now)
+    session.add(outbox)
+    session.flush()
+    return Accepted(message, [Job(outbox.id, queue_name, DELIVER_MESSAGE, (message.id,))])
+
+
+def message_status(session: Session, message: Message) -> dict:
+    """The message with each recipient's status and timestamps."""
+    rows = session.execute(
+        select(Delivery, User.phone).join(User, User.id == Delivery.recipient_id)
+        .where(Delivery.message_id == message.id).order_by(Delivery.id)
+    ).all()
+    return {
+        "id": message.id,
+        "kind": message.kind,
+        "body": message.body,
+        "priority": message.priority,
+        "sender_id": message.sender_id,
+        "created_at": _iso(message.created_at),
+        "queued_at": _iso(message.queued_at),
+        "recipients": [_recipient_view(delivery, phone) for delivery, phone in rows],
+    }
+
+
+def _recipient_view(delivery: Delivery, phone: str | None) -> dict:
+    return {
+        "user_id": delivery.recipient_id,
+        "phone": phone,
+        "status": delivery.status,
+        "position": delivery.position,
+        "accepted_at": _iso(delivery.accepted_at),
+        "queued_at": _iso(delivery.queued_at),
+        "sent_at": _iso(delivery.sent_at),
+        "delivered_at": _iso(delivery.delivered_at),
+        "read_at": _iso(delivery.read_at),
+        "failed_at": _iso(delivery.failed_at),
+        "expired_at": _iso(delivery.expired_at),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,0 +1,45 @@
+"""The outbox: jobs committed with their message, marked once RabbitMQ has
+them; the sweeper republishes what stayed unmarked."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from db.actions.sql import is_postgresql
+from db.models import Delivery, Message, Outbox
+from pipeline import status
+from rabbitmq.jobs import Job
+
+
+def mark_published(session: Session, outbox_ids: list[int], now: datetime) -> None:
+    """Record that RabbitMQ took these jobs; their deliveries become `queued`."""
+    if not outbox_ids:
+        return
+    message_ids = select(Outbox.message_id).where(Outbox.id.in_(outbox_ids))
+    session.execute(update(Outbox).where(Outbox.id.in_(outbox_ids), Outbox.published_at.is_(None))
+                    .values(published_at=now))
+    session.execute(update(Message).where(Message.id.in_(message_ids), Message.queued_at.is_(None))
+                    .values(queued_at=now))
+    session.execute(update(Delivery).where(Delivery.message_id.in_(message_ids),
+                                           Delivery.status.in_(status.predecessors(status.QUEUED)))
+                    .values(status=status.QUEUED, queued_at=now))
+
+
+def claim_unpublished(session: Session, *, older_than: datetime, limit: int = 500) -> list[Job]:
+    """Jobs committed before `older_than` and not yet published.
+
+    On PostgreSQL the rows stay locked (SKIP LOCKED) until the caller's
+    transaction ends, so concurrent sweepers do not republish the same rows.
+    """
+    query = (select(Outbox).where(Outbox.published_at.is_(None), Outbox.created_at < older_than)
+             .order_by(Outbox.id).limit(limit))
+    if is_postgresql(session):
+        query = query.with_for_update(skip_locked=True)
+    return [Job(row.id, row.queue_name, row.actor_name, tuple(row.args)) for row in session.scalars(query)]
+
+
+def sweep_cutoff(now: datetime, after_seconds: int) -> datetime:
+    return now - timedelta(seconds=after_seconds)

@@ -1,0 +1,143 @@
+"""One error tree for the edge and the workers.
+
+HeraldError → TransientError (retry later) | PermanentError (never retry).
+Each leaf names its condition and carries a stable `code` and the HTTP
+status the edge answers with; the edge turns any of them into
+problem-details JSON in one handler.
+"""
+
+from __future__ import annotations
+
+
+class HeraldError(Exception):
+    code = "internal_error"
+    status = 500
+    title = "Internal error"
+
+    def __init__(self, detail: str | None = None, **extra):
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+
+
+class TransientError(HeraldError):
+    code = "temporarily_unavailable"
+    status = 503
+    title = "Temporarily unavailable"
+
+
+class PermanentError(HeraldError):
+    code = "permanent_error"
+    status = 400
+    title = "Request cannot be processed"
+
+
+class BadRequest(PermanentError):
+    code = "bad_request"
+    status = 400
+    title = "Bad request"
+
+
+class ValidationFailed(PermanentError):
+    code = "validation_failed"
+    status = 422
+    title = "Validation failed"
+
+
+class InvalidPhoneNumber(ValidationFailed):
+    code = "invalid_phone_number"
+    title = "Invalid phone number"
+
+
+class Unauthenticated(PermanentError):
+    code = "unauthenticated"
+    status = 401
+    title = "Authentication required"
+
+
+class InvalidToken(Unauthenticated):
+    code = "invalid_token"
+    title = "Invalid or expired token"
+
+
+class InvalidCredentials(Unauthenticated):
+    code = "invalid_credentials"
+    title = "Invalid credentials"
+
+
+class InvalidOtp(Unauthenticated):
+    code = "invalid_otp"
+    title = "Invalid or expired code"
+
+
+class Forbidden(PermanentError):
+    code = "forbidden"
+    status = 403
+    title = "Forbidden"
+
+
+class OriginNotAllowed(Forbidden):
+    code = "origin_not_allowed"
+    title = "Origin not allowed"
+
+
+class ReplyNotAllowed(Forbidden):
+    code = "reply_not_allowed"
+    title = "One-way messages cannot be replied to"
+
+
+class NotFound(PermanentError):
+    code = "not_found"
+    status = 404
+    title = "Not found"
+
+
+class RecipientNotFound(ValidationFailed):
+    code = "recipient_not_found"
+    title = "Recipient not found"
+
+
+class MethodNotAllowed(PermanentError):
+    code = "method_not_allowed"
+    status = 405
+    title = "Method not allowed"
+
+
+class Conflict(PermanentError):
+    code = "conflict"
+    status = 409
+    title = "Conflict"
+
+
+class IdempotencyKeyReused(PermanentError):
+    code = "idempotency_key_reused"
+    status = 422
+    title = "Idempotency-Key was used with a different request"
+
+
+class PayloadTooLarge(PermanentError):
+    code = "payload_too_large"
+    status = 413
+    title = "Payload too large"
+
+
+class UnsupportedMediaType(PermanentError):
+    code = "unsupported_media_type"
+    status = 415
+    title = "Unsupported media type"
+
+
+class RateLimited(PermanentError):
+    code = "rate_limited"
+    status = 429
+    title = "Too many requests"
+
+
+class TooManyAttempts(RateLimited):
+    code = "too_many_attempts"
+    title = "Too many attempts"
+
+
+class DependencyUnavailable(TransientError):
+    code = "dependency_unavailable"
+    title = "A dependency is unavailable"

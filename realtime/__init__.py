@@ -1,0 +1,17 @@
+"""The realtime layer shared by the edge and the workers: a doorbell
+(pub/sub) that rings a user's live sessions, and the session registry that
+says whether a user has any. Redis in full mode, in-process when embedded.
+
+Pub/sub is at-most-once: a ring may be lost, so it carries the frame only as
+a shortcut; the database stream is the store a socket falls back on.
+"""
+
+from realtime.base import Realtime
+from realtime.memory import InProcessRealtime
+from realtime.redis_backend import RedisRealtime
+
+__all__ = ["Realtime", "InProcessRealtime", "RedisRealtime", "make_realtime"]
+
+
+def make_realtime(redis_url: str | None) -> Realtime:
+    return RedisRealtime.from_url(redis_url) if redis_url else InProcessRealtime()

@@ -1,0 +1,131 @@
+"""Full mode: Redis pub/sub rings the edge processes; a sorted set per user
+(member: session id, score: expiry) is the session registry.
+
+One subscriber thread per process owns the PubSub connection (redis-py's
+PubSub is not thread-safe); other threads ask it to (un)subscribe through a
+queue, applied between short reads.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+
+import redis
+
+from pipeline.channels import sessions_key, user_channel
+from realtime.base import RESYNC, Listener
+
+log = logging.getLogger(__name__)
+_CHANNEL_PREFIX = user_channel(0)[:-1]
+
+
+class RedisRealtime:
+    def __init__(self, client: redis.Redis):
+        self._redis = client
+        self._changes: queue.Queue[tuple[str, int, threading.Event]] = queue.Queue()
+        self._listener: Listener | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, url: str) -> "RedisRealtime":
+        return cls(redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5,
+                                        health_check_interval=30))
+
+    def ring(self, user_id: int, payload: str) -> None:
+        self._redis.publish(user_channel(user_id), payload)
+
+    def is_online(self, user_id: int) -> bool:
+        return self._redis.zcount(sessions_key(user_id), time.time(), "+inf") > 0
+
+    def register_session(self, user_id: int, session_id: str, ttl_seconds: int) -> None:
+        key = sessions_key(user_id)
+        now = time.time()
+        pipe = self._redis.pipeline()
+        pipe.zadd(key, {session_id: now + ttl_seconds})
+        pipe.zremrangebyscore(key, "-inf", now)
+        pipe.expire(key, ttl_seconds * 2)
+        pipe.execute()
+
+    def unregister_session(self, user_id: int, session_id: str) -> None:
+        self._redis.zrem(sessions_key(user_id), session_id)
+
+    def listen(self, listener: Listener) -> None:
+        with self._lock:
+            self._listener = listener
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="herald-ring", daemon=True)
+                self._thread.start()
+
+    def subscribe(self, user_id: int) -> None:
+        """Returns once the subscription is active (or after 2 s), so a
+        socket that replays from the database afterwards misses no ring."""
+        done = threading.Event()
+        self._changes.put(("subscribe", user_id, done))
+        done.wait(2.0)
+
+    def unsubscribe(self, user_id: int) -> None:
+        self._changes.put(("unsubscribe", user_id, threading.Event()))
+
+    def ping(self) -> bool:
+        try:
+            return bool(self._redis.ping())
+        except redis.RedisError:
+            return False
+
+    def _run(self) -> None:
+        subscribed: set[int] = set()
+        while True:
+            try:
+                self._serve(subscribed)
+            except redis.RedisError as e:
+                # Rings missed while Redis is away are recovered from the
+                # database by position; resubscribe and carry on.
+                log.warning("ring subscriber lost Redis (%r); reconnecting", e)
+                time.sleep(0.5)
+
+    def _serve(self, subscribed: set[int]) -> None:
+        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            # A placeholder channel keeps PubSub in "subscribed" state so
+            # get_message() can be called before any user connects.
+            pubsub.subscribe(_CHANNEL_PREFIX + "none", *[user_channel(u) for u in subscribed])
+            for user_id in subscribed:
+                # Back after an outage: rings may have been lost meanwhile.
+                self._notify(user_id, RESYNC)
+            while True:
+                self._apply_changes(pubsub, subscribed)
+                message = pubsub.get_message(timeout=0.05)
+                if message is not None and message["type"] == "message":
+                    self._dispatch(message)
+        finally:
+            pubsub.close()
+
+    def _apply_changes(self, pubsub, subscribed: set[int]) -> None:
+        while True:
+            try:
+                action, user_id, done = self._changes.get_nowait()
+            except queue.Empty:
+                return
+            if action == "subscribe" and user_id not in subscribed:
+                pubsub.subscribe(user_channel(user_id))
+                subscribed.add(user_id)
+            elif action == "unsubscribe" and user_id in subscribed:
+                pubsub.unsubscribe(user_channel(user_id))
+                subscribed.discard(user_id)
+            done.set()
+
+    def _dispatch(self, message: dict) -> None:
+        channel = message["channel"].decode()
+        self._notify(int(channel.rsplit(":", 1)[1]), message["data"].decode())
+
+    def _notify(self, user_id: int, payload: str) -> None:
+        listener = self._listener
+        if listener is not None:
+            try:
+                listener(user_id, payload)
+            except Exception:
+                log.exception("ring listener failed for user %s", user_id)

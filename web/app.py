@@ -1,0 +1,70 @@
+"""The edge's application factory: the one place that wires the edge."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Flask
+
+from config import Settings, load_settings
+from db.actions.outbox import mark_published
+from db.engine import UnitOfWork, make_engine, make_session_factory
+from pipeline.routing import delivery_queues
+from rabbitmq.contract import PUSH_QUEUE
+from rabbitmq.publisher import BatchPublisher
+from realtime import make_realtime
+from web import problems
+from web.auth.tokens import TokenConfig
+from web.extensions import limiter, sock
+from web.resources import EdgeResources
+from web.ws.hub import Hub
+
+MAX_REQUEST_BYTES = 1024 * 1024
+
+
+def create_app(settings: Settings | None = None, *, publisher=None, realtime=None,
+               test_config: dict | None = None) -> Flask:
+    """Build the edge. Embedded mode passes in the in-process publisher and
+    realtime it shares with its worker; full mode builds its own."""
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_ENABLED=settings.rate_limits_enabled,
+        SOCK_SERVER_OPTIONS={"ping_interval": settings.ws_ping_seconds,
+                             "max_message_size": settings.ws_max_frame_bytes},
+    )
+    app.config.update(test_config or {})
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    realtime = realtime or make_realtime(settings.redis_url)
+    publisher = publisher or _rabbitmq_publisher(settings, sessions)
+    app.extensions["herald"] = EdgeResources(
+        settings=settings, sessions=sessions, publisher=publisher, realtime=realtime,
+        hub=Hub(realtime), tokens=TokenConfig.from_settings(settings), engine=engine)
+    problems.init_app(app)
+    limiter.init_app(app)
+    sock.init_app(app)
+    _register_blueprints(app)
+    return app
+
+
+def _rabbitmq_publisher(settings: Settings, sessions) -> BatchPublisher:
+    if settings.broker_url is None:
+        raise RuntimeError("embedded mode: the launcher passes its in-process publisher")
+
+    def on_published(outbox_ids: list[int]) -> None:
+        with UnitOfWork(sessions) as uow:
+            mark_published(uow.session, outbox_ids, datetime.now(timezone.utc))
+            uow.commit()
+
+    queues = delivery_queues(settings.delivery_partitions) + [PUSH_QUEUE]
+    return BatchPublisher(settings.broker_url, queues, on_published)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from web.blueprints import auth, messages, ops, ws
+
+    for module in (ops, auth, messages, ws):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,1 @@
+"""Identity at the edge: JWT access tokens and the caller of a request."""

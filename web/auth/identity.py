@@ -1,0 +1,49 @@
+"""Who is calling: a bearer token checked before any view runs."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import g, request
+
+from pipeline.errors import Forbidden, Unauthenticated
+from web.auth.tokens import Claims, verify_access_token
+from web.resources import resources
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def authenticate() -> Claims:
+    """The caller's claims, from the Authorization header.
+
+    Raises:
+        Unauthenticated: no bearer token.
+        InvalidToken: a token that does not verify.
+    """
+    token = bearer_token()
+    if token is None:
+        raise Unauthenticated("send 'Authorization: Bearer <token>'")
+    claims = verify_access_token(resources().tokens, token)
+    g.claims = claims
+    return claims
+
+
+def requires(*roles: str):
+    """Allow the view only to authenticated callers with one of `roles`."""
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            claims = authenticate()
+            if roles and claims.role not in roles:
+                raise Forbidden(f"this endpoint is for {' or '.join(roles)} users")
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator
+
+
+def caller() -> Claims:
+    return g.claims

@@ -1,0 +1,86 @@
+"""JWT access tokens (PyJWT) with pinned algorithms and required claims.
+
+HS256 with a shared secret by default; RS256/ES256 when a key pair is
+configured. `alg=none`, another algorithm, a wrong issuer or audience, a
+missing claim, a bad signature or an expired token are all refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import jwt
+
+from pipeline.errors import InvalidToken
+
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "role"]
+ASYMMETRIC = ("RS256", "ES256")
+
+
+@dataclass(frozen=True)
+class TokenConfig:
+    algorithm: str
+    signing_key: str
+    verify_key: str
+    issuer: str
+    audience: str
+    ttl_seconds: int
+
+    @classmethod
+    def from_settings(cls, settings) -> "TokenConfig":
+        algorithm = settings.jwt_algorithm
+        if algorithm in ASYMMETRIC:
+            if not (settings.jwt_private_key and settings.jwt_public_key):
+                raise RuntimeError(f"{algorithm} needs JWT_PRIVATE_KEY and JWT_PUBLIC_KEY")
+            signing, verifying = settings.jwt_private_key, settings.jwt_public_key
+        elif algorithm == "HS256":
+            signing = verifying = settings.jwt_secret
+        else:
+            raise RuntimeError(f"unsupported JWT_ALGORITHM {algorithm!r}")
+        return cls(algorithm, signing, verifying, settings.jwt_issuer, settings.jwt_audience,
+                   settings.access_token_ttl_seconds)
+
+
+@dataclass(frozen=True)
+class Claims:
+    user_id: int
+    role: str
+    context: str | None = None
+
+
+def issue_access_token(config: TokenConfig, *, user_id: int, role: str,
+                       now: datetime | None = None, ttl_seconds: int | None = None) -> str:
+    now = now or datetime.now(timezone.utc)
+    payload = {
+        "sub": str(user_id),
+        "role": role,
+        "iss": config.issuer,
+        "aud": config.audience,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=ttl_seconds or config.ttl_seconds)).timestamp()),
+    }
+    return jwt.encode(payload, config.signing_key, algorithm=config.algorithm)
+
+
+def verify_access_token(config: TokenConfig, token: str) -> Claims:
+    """The claims of a valid token.
+
+    Raises:
+        InvalidToken: for any token that is not valid right now.
+    """
+    try:
+        payload = jwt.decode(token, config.verify_key, algorithms=[config.algorithm],
+                             audience=config.audience, issuer=config.issuer,
+                             options={"require": REQUIRED_CLAIMS})
+        return Claims(user_id=int(payload["sub"]), role=str(payload["role"]), context=payload.get("ctx"))
+    except (jwt.PyJWTError, ValueError) as e:
+        raise InvalidToken(_reason(e)) from None
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, jwt.ExpiredSignatureError):
+        return "the token has expired"
+    if isinstance(error, jwt.InvalidAudienceError):
+        return "the token is not meant for this service"
+    return "the token is not valid"

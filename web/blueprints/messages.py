@@ -1,0 +1,106 @@
+"""One-way messages: business → mobile users."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Literal
+
+from flask import Blueprint, request
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+
+from db.actions import idempotency
+from db.actions.messages import accept_oneway, message_status
+from db.engine import UnitOfWork
+from db.models import Delivery, Message, User
+from pipeline.errors import BadRequest, NotFound, ReplyNotAllowed, ValidationFailed
+from pipeline.fingerprint import request_fingerprint
+from web.auth.identity import caller, requires
+from web.extensions import limiter
+from web.requests import parse
+from web.resources import resources
+
+bp = Blueprint("messages", __name__, url_prefix="/v1/messages")
+
+Target = StrictInt | Annotated[str, StringConstraints(min_length=2, max_length=32)]
+
+
+class SendOneWay(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to: list[Target] = Field(min_length=1)
+    body: Annotated[str, StringConstraints(min_length=1)]
+    priority: Literal["high", "normal", "low"] = "normal"
+
+
+def _check_limits(command: SendOneWay) -> None:
+    settings = resources().settings
+    if len(command.to) > settings.max_recipients:
+        raise ValidationFailed(f"at most {settings.max_recipients} recipients; use a broadcast for more")
+    if len(command.body) > settings.max_body_chars:
+        raise ValidationFailed(f"body is limited to {settings.max_body_chars} characters")
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= 255:
+        raise BadRequest("Idempotency-Key must be 1 to 255 characters")
+    return key
+
+
+@bp.post("")
+@requires("business")
+@limiter.limit("600/minute", key_func=lambda: f"send:{caller().user_id}")
+def send_oneway():
+    """Accept a one-way message; 202 once it is committed."""
+    command, body = parse(SendOneWay)
+    _check_limits(command)
+    key = _idempotency_key()
+    user_id, now = caller().user_id, datetime.now(timezone.utc)
+    res = resources()
+    with UnitOfWork(res.sessions) as uow:
+        if key is not None:
+            fingerprint = request_fingerprint("POST", request.path, body)
+            replay = idempotency.claim(uow.session, caller_id=user_id, key=key, fingerprint=fingerprint, now=now)
+            if replay is not None:
+                return replay.response, replay.status_code, {"Idempotent-Replayed": "true"}
+        sender = uow.session.get(User, user_id)
+        if sender is None:
+            raise NotFound("the calling account no longer exists")
+        accepted = accept_oneway(uow.session, sender=sender, targets=command.to, body=command.body,
+                                 priority=command.priority, partitions=res.settings.delivery_partitions,
+                                 now=now)
+        answer = {"id": accepted.message.id, "status": "accepted"}
+        if key is not None:
+            idempotency.record_answer(uow.session, caller_id=user_id, key=key, status_code=202, response=answer)
+        uow.commit()
+    res.publisher.submit(accepted.jobs)
+    return answer, 202, {"Location": f"/v1/messages/{accepted.message.id}"}
+
+
+@bp.get("/<int:message_id>")
+@requires()
+def get_message(message_id: int):
+    """The message and each recipient's status: for its sender or an admin."""
+    with UnitOfWork(resources().sessions) as uow:
+        message = uow.session.get(Message, message_id)
+        if message is None or not _may_read_status(message):
+            raise NotFound(f"no message {message_id}")
+        return message_status(uow.session, message)
+
+
+@bp.post("/<int:message_id>/replies")
+@requires()
+def reply(message_id: int):
+    """Replies to one-way messages are refused; chat happens in conversations."""
+    with UnitOfWork(resources().sessions) as uow:
+        message = uow.session.get(Message, message_id)
+        is_recipient = message is not None and uow.session.query(Delivery.id).filter_by(
+            message_id=message_id, recipient_id=caller().user_id).first() is not None
+        if message is None or not (is_recipient or message.sender_id == caller().user_id):
+            raise NotFound(f"no message {message_id}")
+        if message.kind == "oneway":
+            raise ReplyNotAllowed("this is a one-way message: its recipients cannot reply")
+        raise NotFound("reply in the message's conversation instead")
+
+
+def _may_read_status(message: Message) -> bool:
+    return caller().role == "admin" or message.sender_id == caller().user_id

@@ -1,0 +1,88 @@
+"""The WebSocket endpoint and its one-time tickets for browsers.
+
+Origin and identity are checked before the upgrade: flask-sock itself
+accepts every handshake.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from flask import Blueprint, g, request
+
+from db.actions.stream import last_position
+from db.actions.tickets import issue_ticket, redeem_ticket
+from db.engine import UnitOfWork
+from pipeline.errors import BadRequest, Forbidden, InvalidToken, OriginNotAllowed
+from web.auth.identity import authenticate, bearer_token, caller, requires
+from web.extensions import sock
+from web.resources import resources
+from web.ws.connection import Connection
+
+bp = Blueprint("ws", __name__)
+SOCKET_ROLES = ("mobile",)
+
+
+@bp.post("/v1/ws/ticket")
+@requires(*SOCKET_ROLES)
+def create_ticket():
+    """A one-time ticket for `GET /v1/ws?ticket=…`, valid a few seconds."""
+    res = resources()
+    with UnitOfWork(res.sessions) as uow:
+        ticket = issue_ticket(uow.session, caller().user_id, datetime.now(timezone.utc),
+                              res.settings.ws_ticket_ttl_seconds)
+        uow.commit()
+    return {"ticket": ticket, "expires_in": res.settings.ws_ticket_ttl_seconds}, 201
+
+
+@bp.before_request
+def guard_socket():
+    if request.endpoint != "ws.socket":
+        return None
+    _check_origin()
+    user_id = _socket_user()
+    with UnitOfWork(resources().sessions) as uow:
+        # A client cannot skip ahead: `since` past the stream's end means "from the end".
+        g.socket = (user_id, min(_since(), last_position(uow.session, user_id)))
+    return None
+
+
+@sock.route("/v1/ws", bp=bp)
+def socket(ws):
+    user_id, since = g.socket
+    Connection(ws, user_id, since, resources()).run()
+
+
+def _check_origin() -> None:
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return  # native clients send no Origin; browsers always do
+    allowed = set(resources().settings.ws_allowed_origins)
+    same_host = urlsplit(origin).netloc == request.host
+    if not same_host and origin not in allowed:
+        raise OriginNotAllowed(f"origin {origin} may not open sockets here")
+
+
+def _socket_user() -> int:
+    if bearer_token() is not None:
+        claims = authenticate()
+        if claims.role not in SOCKET_ROLES:
+            raise Forbidden("sockets are for mobile users")
+        return claims.user_id
+    ticket = request.args.get("ticket")
+    if not ticket:
+        raise InvalidToken("send a bearer token or a ticket from POST /v1/ws/ticket")
+    with UnitOfWork(resources().sessions) as uow:
+        user_id = redeem_ticket(uow.session, ticket, datetime.now(timezone.utc))
+        uow.commit()
+    if user_id is None:
+        raise InvalidToken("the ticket is unknown, spent or expired")
+    return user_id
+
+
+def _since() -> int:
+    raw = request.args.get("since", "0")
+    if not raw.isdigit():
+        raise BadRequest("since must be a non-negative integer position")
+    return int(raw)

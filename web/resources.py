@@ -1,0 +1,27 @@
+"""What one edge process holds: database sessions, the publisher, the
+realtime backend and the socket hub. Built in create_app, read by views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import Settings
+
+
+@dataclass
+class EdgeResources:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    publisher: Any
+    realtime: Any
+    hub: Any
+    tokens: Any
+    engine: Any
+
+
+def resources() -> EdgeResources:
+    return current_app.extensions["herald"]

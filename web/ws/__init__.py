@@ -1,0 +1,1 @@
+"""WebSocket plumbing at the edge: it only moves frames (rules: pipeline.frames)."""

@@ -1,0 +1,58 @@
+"""The process-wide registry of open sockets: user id → mailboxes.
+
+One realtime subscription per user per process, however many sockets the
+user holds here; a ring's frame is decoded once and offered to each of the
+user's mailboxes.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from realtime.base import RESYNC
+from web.ws.mailbox import Mailbox
+
+
+class Hub:
+    def __init__(self, realtime):
+        self._realtime = realtime
+        self._lock = threading.Lock()
+        self._boxes: dict[int, set[Mailbox]] = {}
+        self._listening = False
+
+    def attach(self, user_id: int, mailbox: Mailbox) -> None:
+        with self._lock:
+            if not self._listening:
+                self._realtime.listen(self._on_ring)
+                self._listening = True
+            boxes = self._boxes.setdefault(user_id, set())
+            first = not boxes
+            boxes.add(mailbox)
+        if first:
+            self._realtime.subscribe(user_id)
+
+    def detach(self, user_id: int, mailbox: Mailbox) -> None:
+        with self._lock:
+            boxes = self._boxes.get(user_id, set())
+            boxes.discard(mailbox)
+            last = not boxes
+            if last:
+                self._boxes.pop(user_id, None)
+        if last:
+            self._realtime.unsubscribe(user_id)
+
+    def mailboxes(self) -> list[Mailbox]:
+        with self._lock:
+            return [box for boxes in self._boxes.values() for box in boxes]
+
+    def _on_ring(self, user_id: int, payload: str) -> None:
+        with self._lock:
+            boxes = list(self._boxes.get(user_id, ()))
+        if payload == RESYNC:
+            for box in boxes:
+                box.request_resync()
+            return
+        position = json.loads(payload).get("position")
+        for box in boxes:
+            box.offer(position, payload)

@@ -1,0 +1,50 @@
+"""A socket's bounded inbox of rings.
+
+A slow consumer cannot grow server memory: past `limit` items the mailbox
+stops keeping frames and only remembers to re-read the stream from the
+database, which is the store anyway.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+
+
+class Mailbox:
+    def __init__(self, limit: int):
+        self._limit = limit
+        self._items: deque[tuple[int | None, str]] = deque()
+        self._resync = False
+        self._lock = threading.Lock()
+        self._ready = threading.Event()
+
+    def offer(self, position: int | None, text: str) -> None:
+        """Queue a frame (position None: a control frame that is always kept)."""
+        with self._lock:
+            if position is not None and len(self._items) >= self._limit:
+                self._resync = True
+            else:
+                self._items.append((position, text))
+        self._ready.set()
+
+    def request_resync(self) -> None:
+        with self._lock:
+            self._resync = True
+        self._ready.set()
+
+    def wait(self, timeout: float) -> bool:
+        return self._ready.wait(timeout)
+
+    def drain(self) -> tuple[list[tuple[int | None, str]], bool]:
+        """Everything queued so far, and whether a re-read is needed."""
+        with self._lock:
+            items, resync = list(self._items), self._resync
+            self._items.clear()
+            self._resync = False
+            self._ready.clear()
+        return items, resync
+
+    def wake(self) -> None:
+        """Wake the writer (the socket closed)."""
+        self._ready.set()

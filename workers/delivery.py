@@ -1,0 +1,49 @@
+"""Delivery: place a message in each recipient's stream and ring them."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+import dramatiq
+
+from db.actions.deliveries import Positioned, position_pending
+from db.engine import UnitOfWork
+from db.models import Message
+from pipeline.frames import encode, message_frame
+from pipeline.routing import NORMAL, delivery_queue
+from rabbitmq.contract import DELIVER_MESSAGE
+from workers.broker import runtime
+
+log = logging.getLogger(__name__)
+
+
+@dramatiq.actor(actor_name=DELIVER_MESSAGE, queue_name=delivery_queue(NORMAL, 0))
+def deliver_message(message_id: int) -> None:
+    """Position the message for every recipient, then ring live sessions.
+
+    The edge publishes this job to any lane/partition queue; the queue a
+    message arrives on does not change what the actor does.
+    """
+    rt = runtime()
+    now = datetime.now(timezone.utc)
+    with UnitOfWork(rt.sessions) as uow:
+        message = uow.session.get(Message, message_id)
+        if message is None:
+            log.error("message %s does not exist; nothing to deliver", message_id)
+            return
+        positioned: list[Positioned] = []
+        # Sorted, so two jobs lock overlapping streams in the same order.
+        for recipient_id in sorted(message.recipient_ids):
+            positioned += position_pending(uow.session, recipient_id, message_id, now)
+        uow.commit()
+    for item in positioned:
+        ring(rt, item)
+
+
+def ring(rt, item: Positioned) -> None:
+    """Best effort: a lost ring is recovered from the stream by position."""
+    try:
+        rt.realtime.ring(item.recipient_id, encode(message_frame(item.position, item.payload)))
+    except Exception as e:
+        log.warning("could not ring user %s: %r", item.recipient_id, e)
