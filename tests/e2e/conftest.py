@@ -1,0 +1,43 @@
+"""A full-mode stack of real processes: gunicorn (gevent) and dramatiq, on
+the real PostgreSQL, RabbitMQ and Redis."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import JWT_SECRET
+from tests.support.processes import start_dramatiq, start_gunicorn
+
+
+class Stack:
+    def __init__(self, base_url: str, env: dict, web, worker):
+        self.base_url = base_url
+        self.ws_url = base_url.replace("http", "ws", 1)
+        self.env = env
+        self.web = web
+        self.worker = worker
+
+
+@pytest.fixture(scope="module")
+def stack_env(database_url, broker_url, redis_url, tmp_path_factory):
+    return {
+        "DATABASE_URL": database_url,
+        "BROKER_URL": broker_url,
+        "REDIS_URL": redis_url,
+        "JWT_SECRET": JWT_SECRET,
+        "HERALD_DATA_DIR": str(tmp_path_factory.mktemp("data")),
+        "RATE_LIMITS": "off",
+        "WS_PING_SECONDS": "5",
+        "OUTBOX_SWEEP_AFTER_SECONDS": "2",
+        "OUTBOX_SWEEP_INTERVAL_SECONDS": "1",
+    }
+
+
+@pytest.fixture(scope="module")
+def stack(stack_env, tmp_path_factory):
+    logs = tmp_path_factory.mktemp("logs")
+    web, base_url = start_gunicorn(stack_env, logs)
+    worker = start_dramatiq(stack_env, logs)
+    yield Stack(base_url, stack_env, web, worker)
+    web.stop()
+    worker.stop()
