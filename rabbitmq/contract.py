@@ -1,13 +1,8 @@
-"""Actor and queue names: the wire contract between the edge and the workers.
+"""Actor and queue names the edge and the workers share (defined, as pure
+values, in pipeline.jobs and pipeline.routing)."""
 
-Every actor pins `actor_name=` to one of these, so a rename of a Python
-function cannot silently break messages already in the queues.
-"""
+from pipeline.jobs import DELIVER_MESSAGE, MAINTENANCE_QUEUE, PUSH_QUEUE
+from pipeline.routing import delivery_queue, delivery_queues, partition_for
 
-from pipeline.routing import delivery_queue, delivery_queues, partition_for  # noqa: F401
-
-DELIVER_MESSAGE = "deliver_message"
-SEND_PUSH = "send_push"
-
-PUSH_QUEUE = "push"
-MAINTENANCE_QUEUE = "maintenance"
+__all__ = ["DELIVER_MESSAGE", "MAINTENANCE_QUEUE", "PUSH_QUEUE", "delivery_queue", "delivery_queues",
+           "partition_for"]

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import dramatiq
 
+from pipeline.jobs import Job
 
-@dataclass(frozen=True)
-class Job:
-    """One message for one queue; `outbox_id` ties it to its outbox row."""
 
-    outbox_id: int | None
-    queue_name: str
-    actor_name: str
-    args: tuple
+def to_message(job: Job) -> dramatiq.Message:
+    return dramatiq.Message(queue_name=job.queue_name, actor_name=job.actor_name, args=tuple(job.args),
+                            kwargs={}, options={})
 
-    def to_message(self) -> dramatiq.Message:
-        return dramatiq.Message(
-            queue_name=self.queue_name,
-            actor_name=self.actor_name,
-            args=tuple(self.args),
-            kwargs={},
-            options={},
-        )
 
-    def encode(self) -> bytes:
-        return self.to_message().encode()
+def encode(job: Job) -> bytes:
+    return to_message(job).encode()

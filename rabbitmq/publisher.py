@@ -24,7 +24,8 @@ from typing import Callable, Iterable
 
 import pika
 
-from rabbitmq.jobs import Job
+from pipeline.jobs import Job
+from rabbitmq.jobs import encode, to_message
 from rabbitmq.topology import declare_all
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class BatchPublisher:
             try:
                 channel = self._ensure_channel()
                 for job in batch:
-                    channel.basic_publish(exchange="", routing_key=job.queue_name, body=job.encode(),
+                    channel.basic_publish(exchange="", routing_key=job.queue_name, body=encode(job),
                                           properties=pika.BasicProperties(delivery_mode=2))
                 channel.tx_commit()
                 break
@@ -140,7 +141,7 @@ class BrokerPublisher:
     def submit(self, jobs: Iterable[Job]) -> None:
         jobs = list(jobs)
         for job in jobs:
-            self._broker.enqueue(job.to_message())
+            self._broker.enqueue(to_message(job))
         self._on_published([job.outbox_id for job in jobs if job.outbox_id is not None])
 
     def flush(self, timeout: float = 10.0) -> bool:

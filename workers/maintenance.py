@@ -16,6 +16,7 @@ from dramatiq.middleware import Middleware
 
 from db.actions.outbox import claim_unpublished, mark_published, sweep_cutoff
 from db.engine import UnitOfWork
+from rabbitmq.jobs import to_message
 from workers.broker import runtime
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ def sweep_outbox_once(broker: dramatiq.Broker) -> int:
     with UnitOfWork(rt.sessions) as uow:
         jobs = claim_unpublished(uow.session, older_than=sweep_cutoff(now, rt.settings.outbox_sweep_after_seconds))
         for job in jobs:
-            broker.enqueue(job.to_message())
+            broker.enqueue(to_message(job))
         mark_published(uow.session, [job.outbox_id for job in jobs], now)
         uow.commit()
     if jobs:

@@ -13,10 +13,9 @@ from db.actions.users import mobile_user_for_phone
 from db.models import Delivery, Message, Outbox, User
 from pipeline import status
 from pipeline.errors import RecipientNotFound
+from pipeline.jobs import DELIVER_MESSAGE, Job
 from pipeline.phones import normalize_phone
 from pipeline.routing import delivery_queue, partition_for
-from rabbitmq.contract import DELIVER_MESSAGE
-from rabbitmq.jobs import Job
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from db.actions.sql import is_postgresql
 from db.models import Delivery, Message, Outbox
 from pipeline import status
-from rabbitmq.jobs import Job
+from pipeline.jobs import Job
 
 
 def mark_published(session: Session, outbox_ids: list[int], now: datetime) -> None:

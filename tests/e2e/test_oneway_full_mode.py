@@ -129,3 +129,19 @@ def test_the_full_stack_reports_ready(stack):
     response = requests.get(f"{stack.base_url}/readyz", timeout=10)
     assert response.status_code == 200
     assert response.json()["checks"] == {"database": True, "broker": True, "redis": True}
+
+
+def test_a_message_committed_but_never_published_is_swept_and_delivered(stack, auth, client, publisher, sessions):
+    """An edge that dies between its commit and its publish: the in-process
+    app here commits and publishes nothing; the running worker's outbox
+    sweeper republishes the job."""
+    business = auth.user("business", username="acme")
+    somchai = auth.user("mobile")
+    with StreamClient(stack.ws_url, token_of(auth, somchai)) as stream:
+        stream.until_ready()
+        response = client.post("/v1/messages", json={"to": [somchai.id], "body": "swept"},
+                               headers=auth.headers(business))
+        assert response.status_code == 202 and len(publisher.jobs) == 1  # recorded, never sent
+        frame = stream.next(timeout=15)
+    assert frame["message"]["id"] == response.json["id"]
+    assert "outbox sweeper republished 1 jobs" in stack.worker.log()

@@ -1,0 +1,26 @@
+"""Jobs as plain values, and the actor names they are addressed to.
+
+The wire contract between the edge and the workers: every actor pins
+`actor_name=` to one of these names, so renaming a Python function cannot
+silently break messages already in the queues. `rabbitmq.jobs` turns a Job
+into a Dramatiq message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DELIVER_MESSAGE = "deliver_message"
+
+PUSH_QUEUE = "push"
+MAINTENANCE_QUEUE = "maintenance"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One job for one queue; `outbox_id` ties it to its outbox row."""
+
+    outbox_id: int | None
+    queue_name: str
+    actor_name: str
+    args: tuple
