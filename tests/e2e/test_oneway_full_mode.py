@@ -8,7 +8,7 @@ import time
 
 import pytest
 import requests
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.support.clients import StreamClient
 
@@ -145,3 +145,35 @@ def test_a_message_committed_but_never_published_is_swept_and_delivered(stack, a
         frame = stream.next(timeout=15)
     assert frame["message"]["id"] == response.json["id"]
     assert "outbox sweeper republished 1 jobs" in stack.worker.log()
+
+
+def test_the_socket_answers_pings_reports_bad_frames_and_closes_on_oversized_ones(stack, auth, sessions):
+    somchai = auth.user("mobile")
+    with StreamClient(stack.ws_url, token_of(auth, somchai)) as client:
+        client.until_ready()
+        client.send({"type": "ping"})
+        assert client.next() == {"type": "pong"}
+        client.send({"type": "ack", "position": "all"})
+        frame = client.next()
+        assert frame["type"] == "error" and frame["code"] == "bad_request"
+        client.ws.send("x" * 70_000)  # over WS_MAX_FRAME_BYTES (64 KiB)
+        with pytest.raises(ConnectionClosed) as closed:
+            client.next()
+        assert closed.value.rcvd.code == 1009
+
+
+def test_a_client_cannot_ack_beyond_what_it_was_sent(stack, auth, sessions):
+    business = auth.user("business", username="acme")
+    somchai = auth.user("mobile")
+    with StreamClient(stack.ws_url, token_of(auth, somchai)) as client:
+        client.until_ready()
+        first = post_message(stack, auth, business, to=[somchai.id], body="one").json()["id"]
+        assert client.next()["position"] == 1
+        client.send({"type": "ack", "position": 1_000})
+        wait_for_status(stack, auth, business, first, ["delivered"])
+        # A message positioned after the oversized ack is not covered by it.
+        second = post_message(stack, auth, business, to=[somchai.id], body="two").json()["id"]
+        assert client.next()["position"] == 2
+        client.send({"type": "ping"})
+        assert client.next() == {"type": "pong"}
+    assert status_of(stack, auth, business, second) == ["sent"]

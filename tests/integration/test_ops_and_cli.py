@@ -1,0 +1,63 @@
+"""Health, readiness and the operator command on the real services."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from config import load_settings
+from web import create_app
+from web.auth.tokens import verify_access_token
+
+HERALD = str(Path(sys.executable).parent / "herald")
+
+
+def test_healthz_answers_without_touching_anything(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+
+
+def test_readyz_is_ready_when_the_database_and_redis_answer(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json["checks"] == {"database": True, "broker": True, "redis": True}
+
+
+def test_readyz_answers_503_when_a_dependency_is_down(env, publisher, sessions):
+    broken = load_settings({**env, "REDIS_URL": "redis://127.0.0.1:1/0",
+                            "BROKER_URL": "amqp://guest:guest@127.0.0.1:1/%2F"})
+    client = create_app(broken, publisher=publisher).test_client()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json == {"status": "unavailable",
+                             "checks": {"database": True, "broker": False, "redis": False}}
+
+
+def run_herald(env, *args):
+    return subprocess.run([HERALD, *args], env={**env, "PATH": "/usr/bin:/bin"}, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_herald_user_create_prints_an_id_and_a_working_token(env, app, sessions):
+    result = run_herald(env, "user", "create", "--role", "mobile", "--phone", "+66 81 234 5678", "--name", "Nok")
+    assert result.returncode == 0, result.stderr
+    created = json.loads(result.stdout)
+    assert created["phone"] == "+66812345678" and created["role"] == "mobile"
+    claims = verify_access_token(app.extensions["herald"].tokens, created["token"])
+    assert (claims.user_id, claims.role) == (created["id"], "mobile")
+    again = run_herald(env, "token", str(created["id"]))
+    assert json.loads(again.stdout)["id"] == created["id"]
+
+
+def test_herald_refuses_a_taken_number_and_an_unknown_user(env, sessions):
+    assert run_herald(env, "user", "create", "--role", "mobile", "--phone", "+66812345678").returncode == 0
+    taken = run_herald(env, "user", "create", "--role", "mobile", "--phone", "+66812345678")
+    assert taken.returncode != 0 and "conflict" in taken.stderr
+    missing = run_herald(env, "token", "424242")
+    assert missing.returncode != 0 and "not_found" in missing.stderr
+
+
+def test_herald_db_upgrade_is_idempotent(env):
+    result = run_herald(env, "db", "upgrade")
+    assert result.returncode == 0 and "up to date" in result.stderr
