@@ -14,6 +14,7 @@ from rabbitmq.contract import PUSH_QUEUE
 from rabbitmq.publisher import BatchPublisher
 from realtime import make_realtime
 from web import problems
+from web.auth.sms import make_sms_sender
 from web.auth.tokens import TokenConfig
 from web.extensions import limiter, sock
 from web.resources import EdgeResources
@@ -42,7 +43,9 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
     publisher = publisher or _rabbitmq_publisher(settings, sessions)
     app.extensions["herald"] = EdgeResources(
         settings=settings, sessions=sessions, publisher=publisher, realtime=realtime,
-        hub=Hub(realtime), tokens=TokenConfig.from_settings(settings), engine=engine)
+        hub=Hub(realtime), tokens=TokenConfig.from_settings(settings), engine=engine,
+        # Built here so an unknown SMS_SENDER fails at start-up, not at the first code.
+        sms=make_sms_sender(settings.sms_sender))
     problems.init_app(app)
     limiter.init_app(app)
     sock.init_app(app)
@@ -64,7 +67,7 @@ def _rabbitmq_publisher(settings: Settings, sessions) -> BatchPublisher:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web.blueprints import auth, messages, ops, ws
+    from web.blueprints import apidocs, auth, messages, ops, ws
 
-    for module in (ops, auth, messages, ws):
+    for module in (ops, apidocs, auth, messages, ws):
         app.register_blueprint(module.bp)

@@ -21,6 +21,7 @@ class EdgeResources:
     hub: Any
     tokens: Any
     engine: Any
+    sms: Any
 
 
 def resources() -> EdgeResources:

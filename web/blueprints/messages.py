@@ -61,7 +61,8 @@ def send_oneway():
             fingerprint = request_fingerprint("POST", request.path, body)
             replay = idempotency.claim(uow.session, caller_id=user_id, key=key, fingerprint=fingerprint, now=now)
             if replay is not None:
-                return replay.response, replay.status_code, {"Idempotent-Replayed": "true"}
+                return replay.response, replay.status_code, {
+                    "Idempotent-Replayed": "true", "Location": f"/v1/messages/{replay.response['id']}"}
         sender = uow.session.get(User, user_id)
         if sender is None:
             raise NotFound("the calling account no longer exists")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from datetime import datetime, timezone
 
@@ -54,15 +55,20 @@ class Connection:
             self._unregister()
 
     def _write_loop(self) -> None:
+        interval = self.settings.ws_ping_seconds
+        next_beat = time.monotonic() + interval
         while not self.closed.is_set():
-            if not self.mailbox.wait(self.settings.ws_ping_seconds):
+            # On a timer, not only when idle: a busy socket must still renew
+            # its session and run the lost-ring check.
+            if self.mailbox.wait(max(0.0, next_beat - time.monotonic())):
+                items, resync = self.mailbox.drain()
+                if resync:
+                    self._fill()
+                for position, text in items:
+                    self._deliver(position, text)
+            if time.monotonic() >= next_beat:
                 self._heartbeat()
-                continue
-            items, resync = self.mailbox.drain()
-            if resync:
-                self._fill()
-            for position, text in items:
-                self._deliver(position, text)
+                next_beat = time.monotonic() + interval
 
     def _deliver(self, position: int | None, text: str) -> None:
         if position is None:
