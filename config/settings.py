@@ -51,6 +51,9 @@ class Settings:
     outbox_sweep_after_seconds: int
     outbox_sweep_interval_seconds: int
     max_recipients: int
+    retry_max: int
+    retry_min_backoff_ms: int
+    retry_max_backoff_ms: int
     max_body_chars: int
     rate_limits_enabled: bool
     demo: bool
@@ -118,6 +121,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         outbox_sweep_after_seconds=_int(env, "OUTBOX_SWEEP_AFTER_SECONDS", 5),
         outbox_sweep_interval_seconds=_int(env, "OUTBOX_SWEEP_INTERVAL_SECONDS", 2),
         max_recipients=_int(env, "MAX_RECIPIENTS", 100),
+        retry_max=_int(env, "RETRY_MAX", 6),
+        retry_min_backoff_ms=_int(env, "RETRY_MIN_BACKOFF_MS", 1_000),
+        retry_max_backoff_ms=_int(env, "RETRY_MAX_BACKOFF_MS", 60_000),
         max_body_chars=_int(env, "MAX_BODY_CHARS", 10_000),
         rate_limits_enabled=env.get("RATE_LIMITS", "on") != "off",
         demo=env.get("HERALD_DEMO", "on" if embedded else "off") == "on",

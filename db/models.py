@@ -60,6 +60,10 @@ class Message(Base):
     recipient_ids: Mapped[list] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(Timestamp)
     queued_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # Scheduled sends wait in the broker's delay queue until send_at;
+    # undelivered recipients turn `expired` at expires_at.
+    send_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    expires_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
 
 class Delivery(Base):
@@ -152,3 +156,74 @@ class WsTicket(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     expires_at: Mapped[datetime] = mapped_column(Timestamp)
     used_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class DeadLetter(Base):
+    """A job that failed for good: the admins' source of truth (RabbitMQ's
+    dead-letter queue is unconfirmed and expires its messages)."""
+
+    __tablename__ = "dead_letters"
+    __table_args__ = (
+        Index("ix_dead_letter_state_created", "state", "created_at"),
+        Index("ix_dead_letter_queue", "queue_name"),
+        Index("ix_dead_letter_reason", "reason"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(64), unique=True)  # Dramatiq message id
+    queue_name: Mapped[str] = mapped_column(String(100))
+    actor_name: Mapped[str] = mapped_column(String(100))
+    job_args: Mapped[list] = mapped_column(JSON)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    sender_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(100))  # error class name
+    attempts: Mapped[int] = mapped_column(Integer)
+    first_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    first_failed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    state: Mapped[str] = mapped_column(String(16))  # dead | requeued | discarded
+    resolved_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class AuditEntry(Base):
+    """Who did what to which object, and when (admin actions)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str] = mapped_column(String(64))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+
+
+class Device(Base):
+    """A push token of one of a user's devices."""
+
+    __tablename__ = "devices"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))  # android | ios | web
+    token: Mapped[str] = mapped_column(String(512), unique=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    last_seen_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class Push(Base):
+    """One push notification per (message, device): the anchor that keeps a
+    redelivered job from notifying twice."""
+
+    __tablename__ = "pushes"
+    __table_args__ = (UniqueConstraint("message_id", "device_id", name="uq_push_message_device"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16))  # sending | sent | failed | pruned
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    sent_at: Mapped[datetime | None] = mapped_column(Timestamp)

@@ -51,7 +51,8 @@ def all_queues(settings: Settings) -> list[str]:
 
 
 settings = load_settings()
-broker = make_broker(settings, RetryPolicy())
+broker = make_broker(settings, RetryPolicy(settings.retry_max, settings.retry_min_backoff_ms,
+                                           settings.retry_max_backoff_ms))
 dramatiq.set_broker(broker)
 
 _runtime: Runtime | None = None

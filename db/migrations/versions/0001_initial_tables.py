@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 11:51:39.296118
+Create Date: 2026-11-21
 """
 from alembic import op
 import sqlalchemy as sa
