@@ -63,7 +63,7 @@ class Message(Base):
     # Scheduled sends wait in the broker's delay queue until send_at;
     # undelivered recipients turn `expired` at expires_at.
     send_at: Mapped[datetime | None] = mapped_column(Timestamp)
-    expires_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    expires_at: Mapped[datetime | None] = mapped_column(Timestamp, index=True)
 
 
 class Delivery(Base):
@@ -91,13 +91,18 @@ class Delivery(Base):
 
 
 class Outbox(Base):
-    """Jobs committed with their message; published after commit, swept if not."""
+    """Jobs committed with their message; published after commit, swept if not.
+
+    `available_at` is when the sweeper may publish the row: a few seconds
+    after commit for an immediate send (the edge's publisher has it first),
+    `send_at` for a scheduled one (the edge does not publish those).
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (
         Index(
             "ix_outbox_unpublished",
-            "created_at",
+            "available_at",
             postgresql_where=text("published_at IS NULL"),
             sqlite_where=text("published_at IS NULL"),
         ),
@@ -108,6 +113,7 @@ class Outbox(Base):
     actor_name: Mapped[str] = mapped_column(String(100))
     args: Mapped[list] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(Timestamp)
+    available_at: Mapped[datetime] = mapped_column(Timestamp)
     published_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
 

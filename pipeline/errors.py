@@ -115,6 +115,11 @@ class IdempotencyKeyReused(PermanentError):
     title = "Idempotency-Key was used with a different request"
 
 
+class IdempotencyKeyInFlight(Conflict):
+    code = "idempotency_key_in_flight"
+    title = "A request with this Idempotency-Key is still being processed"
+
+
 class PayloadTooLarge(PermanentError):
     code = "payload_too_large"
     status = 413

@@ -4,14 +4,19 @@ that only move forward (pipeline.status)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.actions.stream import lock_stream, message_payload, set_last_position
 from db.models import Delivery, Message, Stream, User
 from pipeline import status
+from pipeline.schedule import is_expired
+
+# Worker and edge clocks may differ a little; a message due within this
+# margin is treated as due.
+CLOCK_SKEW = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -28,28 +33,44 @@ def position_pending(session: Session, recipient_id: int, up_to_message_id: int,
 
     Whichever job runs first positions the earlier messages too, so the
     stream keeps acceptance order whatever the worker concurrency; a
-    redelivered job finds nothing left to do.
+    redelivered job finds nothing left to do. Scheduled messages not yet
+    due are left for their own job; expired ones become `expired` instead.
     """
     last = lock_stream(session, recipient_id)
-    pending = session.execute(
+    positioned = []
+    for delivery, message, sender in _pending(session, recipient_id, up_to_message_id, now):
+        if is_expired(message.expires_at, now):
+            delivery.status, delivery.expired_at = status.EXPIRED, now
+            continue
+        last += 1
+        delivery.position, delivery.status, delivery.sent_at = last, status.SENT, now
+        positioned.append(Positioned(recipient_id, last, message_payload(message, sender)))
+    if positioned:
+        set_last_position(session, recipient_id, last)
+    session.flush()
+    return positioned
+
+
+def _pending(session: Session, recipient_id: int, up_to_message_id: int, now: datetime):
+    return session.execute(
         select(Delivery, Message, User)
         .join(Message, Message.id == Delivery.message_id)
         .join(User, User.id == Message.sender_id)
         .where(Delivery.recipient_id == recipient_id, Delivery.position.is_(None),
                Delivery.message_id <= up_to_message_id,
-               Delivery.status.in_(status.predecessors(status.SENT)))
+               Delivery.status.in_(status.predecessors(status.SENT)),
+               or_(Message.send_at.is_(None), Message.send_at <= now + CLOCK_SKEW))
         .order_by(Delivery.message_id)
     ).all()
-    positioned = []
-    for offset, (delivery, message, sender) in enumerate(pending, start=1):
-        delivery.position = last + offset
-        delivery.status = status.SENT
-        delivery.sent_at = now
-        positioned.append(Positioned(recipient_id, delivery.position, message_payload(message, sender)))
-    if positioned:
-        set_last_position(session, recipient_id, last + len(positioned))
-    session.flush()
-    return positioned
+
+
+def expire_overdue(session: Session, now: datetime) -> int:
+    """Undelivered deliveries of expired messages become `expired` (never delivered after)."""
+    expired = select(Message.id).where(Message.expires_at <= now)
+    return session.execute(
+        update(Delivery).where(Delivery.message_id.in_(expired),
+                               Delivery.status.in_(status.predecessors(status.EXPIRED)))
+        .values(status=status.EXPIRED, expired_at=now)).rowcount
 
 
 def mark_delivered(session: Session, user_id: int, up_to_position: int, now: datetime) -> int:

@@ -4,7 +4,7 @@ transaction, so a 202 means all of it is committed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from pipeline.errors import RecipientNotFound
 from pipeline.jobs import DELIVER_MESSAGE, Job
 from pipeline.phones import normalize_phone
 from pipeline.routing import delivery_queue, partition_for
+from pipeline.schedule import due_at, expires_at, is_scheduled
 
 
 @dataclass(frozen=True)
@@ -43,23 +44,39 @@ def resolve_recipients(session: Session, targets: list[str | int], now: datetime
     return list(users.values())
 
 
+@dataclass(frozen=True)
+class Schedule:
+    send_at: datetime | None = None
+    ttl_seconds: int | None = None
+    # How long the edge's own publisher has before the sweeper may step in.
+    sweep_grace_seconds: int = 5
+
+
 def accept_oneway(session: Session, *, sender: User, targets: list[str | int], body: str,
-                  priority: str, partitions: int, now: datetime) -> Accepted:
-    """Record a one-way message for every target and the job that delivers it."""
+                  priority: str, partitions: int, now: datetime, schedule: Schedule = Schedule()) -> Accepted:
+    """Record a one-way message for every target and the job that delivers it.
+
+    A scheduled message returns no job to publish now: its outbox row becomes
+    available at `send_at` and the sweeper publishes it then.
+    """
     recipients = resolve_recipients(session, targets, now)
     message = Message(sender_id=sender.id, kind="oneway", body=body, priority=priority,
-                      recipient_ids=[user.id for user in recipients], created_at=now)
+                      recipient_ids=[user.id for user in recipients], created_at=now,
+                      send_at=schedule.send_at, expires_at=expires_at(now, schedule.send_at, schedule.ttl_seconds))
     session.add(message)
     session.flush()
     session.add_all(Delivery(message_id=message.id, recipient_id=user.id, status=status.ACCEPTED,
                              accepted_at=now) for user in recipients)
     # The partition follows the (first) recipient so one user's jobs share a queue.
     queue_name = delivery_queue(priority, partition_for(recipients[0].id, partitions))
+    scheduled = is_scheduled(now, schedule.send_at)
+    available = due_at(now, schedule.send_at) if scheduled else now + timedelta(seconds=schedule.sweep_grace_seconds)
     outbox = Outbox(message_id=message.id, queue_name=queue_name, actor_name=DELIVER_MESSAGE,
-                    args=[message.id], created_at=now)
+                    args=[message.id], created_at=now, available_at=available)
     session.add(outbox)
     session.flush()
-    return Accepted(message, [Job(outbox.id, queue_name, DELIVER_MESSAGE, (message.id,))])
+    jobs = [] if scheduled else [Job(outbox.id, queue_name, DELIVER_MESSAGE, (message.id,))]
+    return Accepted(message, jobs)
 
 
 def message_status(session: Session, message: Message) -> dict:
@@ -76,6 +93,8 @@ def message_status(session: Session, message: Message) -> dict:
         "sender_id": message.sender_id,
         "created_at": _iso(message.created_at),
         "queued_at": _iso(message.queued_at),
+        "send_at": _iso(message.send_at),
+        "expires_at": _iso(message.expires_at),
         "recipients": [_recipient_view(delivery, phone) for delivery, phone in rows],
     }
 

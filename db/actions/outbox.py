@@ -3,7 +3,7 @@ them; the sweeper republishes what stayed unmarked."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -28,18 +28,15 @@ def mark_published(session: Session, outbox_ids: list[int], now: datetime) -> No
                     .values(status=status.QUEUED, queued_at=now))
 
 
-def claim_unpublished(session: Session, *, older_than: datetime, limit: int = 500) -> list[Job]:
-    """Jobs committed before `older_than` and not yet published.
+def claim_unpublished(session: Session, *, now: datetime, limit: int = 500) -> list[Job]:
+    """Unpublished jobs whose `available_at` has come, oldest first.
 
     On PostgreSQL the rows stay locked (SKIP LOCKED) until the caller's
     transaction ends, so concurrent sweepers do not republish the same rows.
     """
-    query = (select(Outbox).where(Outbox.published_at.is_(None), Outbox.created_at < older_than)
+    query = (select(Outbox).where(Outbox.published_at.is_(None), Outbox.available_at <= now)
              .order_by(Outbox.id).limit(limit))
     if is_postgresql(session):
         query = query.with_for_update(skip_locked=True)
     return [Job(row.id, row.queue_name, row.actor_name, tuple(row.args)) for row in session.scalars(query)]
 
-
-def sweep_cutoff(now: datetime, after_seconds: int) -> datetime:
-    return now - timedelta(seconds=after_seconds)

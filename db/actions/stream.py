@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from db.models import Delivery, Message, Stream, User
+from pipeline import status
 
 
 def lock_stream(session: Session, user_id: int) -> int:
@@ -44,13 +45,19 @@ def message_payload(message: Message, sender: User) -> dict:
     }
 
 
-def replay(session: Session, user_id: int, after: int, limit: int = 500) -> list[tuple[int, dict]]:
-    """Stream items after position `after`, oldest first, at most `limit`."""
+def replay(session: Session, user_id: int, after: int, now: datetime,
+           limit: int = 500) -> list[tuple[int, dict]]:
+    """Stream items after position `after`, oldest first, at most `limit`.
+
+    Expired messages are left out: an expired message is never delivered.
+    """
     rows = session.execute(
         select(Delivery.position, Message, User)
         .join(Message, Message.id == Delivery.message_id)
         .join(User, User.id == Message.sender_id)
-        .where(Delivery.recipient_id == user_id, Delivery.position > after)
+        .where(Delivery.recipient_id == user_id, Delivery.position > after,
+               Delivery.status != status.EXPIRED,
+               or_(Message.expires_at.is_(None), Message.expires_at > now))
         .order_by(Delivery.position).limit(limit)
     ).all()
     return [(position, message_payload(message, sender)) for position, message, sender in rows]

@@ -6,14 +6,15 @@ from datetime import datetime, timezone
 from typing import Annotated, Literal
 
 from flask import Blueprint, request
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from db.actions import idempotency
-from db.actions.messages import accept_oneway, message_status
+from db.actions.messages import Schedule, accept_oneway, message_status
 from db.engine import UnitOfWork
 from db.models import Delivery, Message, User
 from pipeline.errors import BadRequest, NotFound, ReplyNotAllowed, ValidationFailed
 from pipeline.fingerprint import request_fingerprint
+from pipeline.schedule import check_schedule
 from web.auth.identity import caller, requires
 from web.extensions import limiter
 from web.requests import parse
@@ -29,10 +30,13 @@ class SendOneWay(BaseModel):
     to: list[Target] = Field(min_length=1)
     body: Annotated[str, StringConstraints(min_length=1)]
     priority: Literal["high", "normal", "low"] = "normal"
+    send_at: AwareDatetime | None = None
+    ttl_seconds: StrictInt | None = None
 
 
-def _check_limits(command: SendOneWay) -> None:
+def _check_limits(command: SendOneWay, now: datetime) -> None:
     settings = resources().settings
+    check_schedule(now, command.send_at, command.ttl_seconds)
     if len(command.to) > settings.max_recipients:
         raise ValidationFailed(f"at most {settings.max_recipients} recipients; use a broadcast for more")
     if len(command.body) > settings.max_body_chars:
@@ -52,9 +56,9 @@ def _idempotency_key() -> str | None:
 def send_oneway():
     """Accept a one-way message; 202 once it is committed."""
     command, body = parse(SendOneWay)
-    _check_limits(command)
-    key = _idempotency_key()
     user_id, now = caller().user_id, datetime.now(timezone.utc)
+    _check_limits(command, now)
+    key = _idempotency_key()
     res = resources()
     with UnitOfWork(res.sessions) as uow:
         if key is not None:
@@ -68,7 +72,8 @@ def send_oneway():
             raise NotFound("the calling account no longer exists")
         accepted = accept_oneway(uow.session, sender=sender, targets=command.to, body=command.body,
                                  priority=command.priority, partitions=res.settings.delivery_partitions,
-                                 now=now)
+                                 now=now, schedule=Schedule(command.send_at, command.ttl_seconds,
+                                                            res.settings.outbox_sweep_after_seconds))
         answer = {"id": accepted.message.id, "status": "accepted"}
         if key is not None:
             idempotency.record_answer(uow.session, caller_id=user_id, key=key, status_code=202, response=answer)

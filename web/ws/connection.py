@@ -85,7 +85,7 @@ class Connection:
         """Send every stream item after `last_sent` from the database."""
         while True:
             with UnitOfWork(self.res.sessions) as uow:
-                items = replay(uow.session, self.user_id, self.last_sent, REPLAY_PAGE)
+                items = replay(uow.session, self.user_id, self.last_sent, datetime.now(timezone.utc), REPLAY_PAGE)
             for position, payload in items:
                 self._send(encode(message_frame(position, payload)))
                 self.last_sent = position
