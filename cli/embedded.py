@@ -22,6 +22,8 @@ from config import load_settings  # noqa: E402
 from db.actions.outbox import mark_published  # noqa: E402
 from db.engine import UnitOfWork, make_engine, make_session_factory  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
+from pipeline.routing import delivery_queues  # noqa: E402
+from rabbitmq.depths import StubDepths  # noqa: E402
 from rabbitmq.publisher import BrokerPublisher  # noqa: E402
 from realtime import InProcessRealtime  # noqa: E402
 from web import create_app  # noqa: E402
@@ -39,7 +41,9 @@ def run() -> int:
     sessions = make_session_factory(make_engine(settings.database_url))
     realtime = InProcessRealtime()
     install_runtime(Runtime(settings, sessions, realtime))
-    app = create_app(settings, publisher=BrokerPublisher(broker, _marker(sessions)), realtime=realtime)
+    depths = StubDepths(broker, delivery_queues(settings.delivery_partitions))
+    app = create_app(settings, publisher=BrokerPublisher(broker, _marker(sessions)), realtime=realtime,
+                     depths=depths)
     worker = dramatiq.Worker(broker, worker_threads=4)
     worker.start()
     if settings.demo:

@@ -51,6 +51,8 @@ class Settings:
     outbox_sweep_after_seconds: int
     outbox_sweep_interval_seconds: int
     max_recipients: int
+    backpressure_depth: int
+    backpressure_hard_depth: int
     retry_max: int
     retry_min_backoff_ms: int
     retry_max_backoff_ms: int
@@ -121,6 +123,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         outbox_sweep_after_seconds=_int(env, "OUTBOX_SWEEP_AFTER_SECONDS", 5),
         outbox_sweep_interval_seconds=_int(env, "OUTBOX_SWEEP_INTERVAL_SECONDS", 2),
         max_recipients=_int(env, "MAX_RECIPIENTS", 100),
+        backpressure_depth=_int(env, "BACKPRESSURE_DEPTH", 10_000),
+        backpressure_hard_depth=_int(env, "BACKPRESSURE_HARD_DEPTH", 100_000),
         retry_max=_int(env, "RETRY_MAX", 6),
         retry_min_backoff_ms=_int(env, "RETRY_MIN_BACKOFF_MS", 1_000),
         retry_max_backoff_ms=_int(env, "RETRY_MAX_BACKOFF_MS", 60_000),

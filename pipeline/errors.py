@@ -92,6 +92,11 @@ class NotFound(PermanentError):
     title = "Not found"
 
 
+class MessageNotFound(NotFound):
+    code = "message_not_found"
+    title = "Message not found"
+
+
 class RecipientNotFound(ValidationFailed):
     code = "recipient_not_found"
     title = "Recipient not found"
@@ -107,6 +112,11 @@ class Conflict(PermanentError):
     code = "conflict"
     status = 409
     title = "Conflict"
+
+
+class DeadLetterResolved(Conflict):
+    code = "dead_letter_resolved"
+    title = "The dead letter was already requeued or discarded"
 
 
 class IdempotencyKeyReused(PermanentError):
@@ -143,6 +153,39 @@ class TooManyAttempts(RateLimited):
     title = "Too many attempts"
 
 
+class Overloaded(TransientError):
+    code = "overloaded"
+    title = "Too much work queued; retry later"
+
+
 class DependencyUnavailable(TransientError):
     code = "dependency_unavailable"
     title = "A dependency is unavailable"
+
+
+class PushProviderUnavailable(TransientError):
+    """The push provider was unreachable, overloaded or over quota: retry later."""
+
+    code = "push_provider_unavailable"
+    title = "The push provider is unavailable"
+
+
+class PushCircuitOpen(PushProviderUnavailable):
+    """Recent calls failed, so the breaker refuses to call the provider for a while."""
+
+    code = "push_circuit_open"
+    title = "Push provider circuit is open"
+
+
+class PushTokenUnregistered(PermanentError):
+    """The provider says the device token is dead: prune it, never retry."""
+
+    code = "push_token_unregistered"
+    title = "Device token is no longer registered"
+
+
+class PushRejected(PermanentError):
+    """The provider refused the notification itself (e.g. an invalid argument)."""
+
+    code = "push_rejected"
+    title = "The push provider rejected the notification"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DELIVER_MESSAGE = "deliver_message"
+SEND_PUSH = "send_push"
 
 PUSH_QUEUE = "push"
 MAINTENANCE_QUEUE = "maintenance"

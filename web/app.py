@@ -11,6 +11,7 @@ from db.actions.outbox import mark_published
 from db.engine import UnitOfWork, make_engine, make_session_factory
 from pipeline.routing import delivery_queues
 from rabbitmq.contract import PUSH_QUEUE
+from rabbitmq.depths import FixedDepth, QueueDepths
 from rabbitmq.publisher import BatchPublisher
 from realtime import make_realtime
 from web import problems
@@ -23,7 +24,7 @@ from web.ws.hub import Hub
 MAX_REQUEST_BYTES = 1024 * 1024
 
 
-def create_app(settings: Settings | None = None, *, publisher=None, realtime=None,
+def create_app(settings: Settings | None = None, *, publisher=None, realtime=None, depths=None,
                test_config: dict | None = None) -> Flask:
     """Build the edge. Embedded mode passes in the in-process publisher and
     realtime it shares with its worker; full mode builds its own."""
@@ -41,11 +42,12 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
     sessions = make_session_factory(engine)
     realtime = realtime or make_realtime(settings.redis_url)
     publisher = publisher or _rabbitmq_publisher(settings, sessions)
+    depths = depths or _queue_depths(settings)
     app.extensions["herald"] = EdgeResources(
         settings=settings, sessions=sessions, publisher=publisher, realtime=realtime,
         hub=Hub(realtime), tokens=TokenConfig.from_settings(settings), engine=engine,
         # Built here so an unknown SMS_SENDER fails at start-up, not at the first code.
-        sms=make_sms_sender(settings.sms_sender))
+        sms=make_sms_sender(settings.sms_sender), depths=depths)
     problems.init_app(app)
     limiter.init_app(app)
     sock.init_app(app)
@@ -64,6 +66,12 @@ def _rabbitmq_publisher(settings: Settings, sessions) -> BatchPublisher:
 
     queues = delivery_queues(settings.delivery_partitions) + [PUSH_QUEUE]
     return BatchPublisher(settings.broker_url, queues, on_published)
+
+
+def _queue_depths(settings: Settings):
+    if settings.broker_url is None:
+        return FixedDepth(0)  # the embedded launcher passes the stub broker's depths
+    return QueueDepths(settings.broker_url, delivery_queues(settings.delivery_partitions))
 
 
 def _register_blueprints(app: Flask) -> None:

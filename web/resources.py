@@ -22,6 +22,7 @@ class EdgeResources:
     tokens: Any
     engine: Any
     sms: Any
+    depths: Any
 
 
 def resources() -> EdgeResources:

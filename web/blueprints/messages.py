@@ -12,7 +12,8 @@ from db.actions import idempotency
 from db.actions.messages import Schedule, accept_oneway, message_status
 from db.engine import UnitOfWork
 from db.models import Delivery, Message, User
-from pipeline.errors import BadRequest, NotFound, ReplyNotAllowed, ValidationFailed
+from pipeline.backpressure import refusal_retry_after
+from pipeline.errors import BadRequest, NotFound, Overloaded, ReplyNotAllowed, ValidationFailed
 from pipeline.fingerprint import request_fingerprint
 from pipeline.schedule import check_schedule
 from web.auth.identity import caller, requires
@@ -43,6 +44,16 @@ def _check_limits(command: SendOneWay, now: datetime) -> None:
         raise ValidationFailed(f"body is limited to {settings.max_body_chars} characters")
 
 
+def _check_backpressure(priority: str) -> None:
+    res = resources()
+    depth = res.depths.deepest()
+    retry_after = refusal_retry_after(priority, depth, res.settings.backpressure_depth,
+                                      res.settings.backpressure_hard_depth)
+    if retry_after is not None:
+        raise Overloaded(f"delivery queues hold {depth} messages; {priority} sends wait",
+                         retry_after=retry_after)
+
+
 def _idempotency_key() -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 1 <= len(key) <= 255:
@@ -58,6 +69,7 @@ def send_oneway():
     command, body = parse(SendOneWay)
     user_id, now = caller().user_id, datetime.now(timezone.utc)
     _check_limits(command, now)
+    _check_backpressure(command.priority)
     key = _idempotency_key()
     res = resources()
     with UnitOfWork(res.sessions) as uow:
