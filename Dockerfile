@@ -33,4 +33,4 @@ USER herald
 EXPOSE 8080
 
 # The Procfile's web line; WEB_PROCESSES and PORT are read at start.
-CMD ["sh", "-c", "exec gunicorn -k gevent -w ${WEB_PROCESSES:-2} -b 0.0.0.0:${PORT:-8080} --graceful-timeout 30 'web.wsgi:app'"]
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "web.wsgi:app"]

@@ -14,6 +14,7 @@ from pathlib import Path
 import requests
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -76,8 +77,8 @@ def wait_http(url: str, timeout: float = 30.0, process: Process | None = None) -
 
 def start_gunicorn(env: dict, log_dir: Path, workers: int = 1) -> tuple[Process, str]:
     port = free_port()
-    argv = [str(BIN / "gunicorn"), "-k", "gevent", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-            "--graceful-timeout", "5", "web.wsgi:app"]
+    argv = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "-w", str(workers),
+            "-b", f"127.0.0.1:{port}", "--graceful-timeout", "5", "web.wsgi:app"]
     process = Process("gunicorn", argv, env, log_dir)
     base = f"http://127.0.0.1:{port}"
     wait_http(base + "/healthz", process=process)

@@ -61,6 +61,9 @@ class Connection:
             # On a timer, not only when idle: a busy socket must still renew
             # its session and run the lost-ring check.
             if self.mailbox.wait(max(0.0, next_beat - time.monotonic())):
+                if self.mailbox.close_request is not None:
+                    self.ws.close(*self.mailbox.close_request)
+                    return
                 items, resync = self.mailbox.drain()
                 if resync:
                     self._fill()

@@ -46,6 +46,11 @@ class Hub:
         with self._lock:
             return [box for boxes in self._boxes.values() for box in boxes]
 
+    def close_all(self, code: int, reason: str) -> None:
+        """Ask every socket of this process to close (shutdown)."""
+        for box in self.mailboxes():
+            box.close(code, reason)
+
     def _on_ring(self, user_id: int, payload: str) -> None:
         with self._lock:
             boxes = list(self._boxes.get(user_id, ()))

@@ -18,6 +18,7 @@ class Mailbox:
         self._resync = False
         self._lock = threading.Lock()
         self._ready = threading.Event()
+        self.close_request: tuple[int, str] | None = None
 
     def offer(self, position: int | None, text: str) -> None:
         """Queue a frame (position None: a control frame that is always kept)."""
@@ -47,4 +48,9 @@ class Mailbox:
 
     def wake(self) -> None:
         """Wake the writer (the socket closed)."""
+        self._ready.set()
+
+    def close(self, code: int, reason: str) -> None:
+        """Ask the socket's writer to close with `code`."""
+        self.close_request = (code, reason)
         self._ready.set()
