@@ -33,6 +33,20 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("user_id", type=int)
     token.set_defaults(handler=_token)
 
+    workers = commands.add_parser("workers", help="start a worker pool on a subset of queues (execs dramatiq)")
+    workers.add_argument("--pool", default="all", choices=["delivery", "push", "maintenance", "all"])
+    workers.add_argument("--partitions", help="delivery partitions, e.g. 0-3 or 0,2 (default: all)")
+    workers.add_argument("--lanes", help="delivery lanes, e.g. high or high,normal (default: all)")
+    workers.add_argument("--processes", type=int, default=2)
+    workers.add_argument("--threads", type=int, default=8)
+    workers.add_argument("--dry-run", action="store_true", help="print the dramatiq command instead")
+    workers.set_defaults(handler=_workers)
+
+    rabbit = commands.add_parser("rabbitmq", help="broker topology").add_subparsers(required=True, metavar="ACTION")
+    definitions = rabbit.add_parser("definitions", help="print the definitions JSON RabbitMQ imports at boot")
+    definitions.add_argument("--partitions", type=int)
+    definitions.set_defaults(handler=_definitions)
+
     db = commands.add_parser("db", help="database").add_subparsers(required=True, metavar="ACTION")
     db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)
     return parser
@@ -56,6 +70,27 @@ def _token(args) -> int:
     from cli import accounts
 
     print(json.dumps(accounts.token(args.user_id)))
+    return 0
+
+
+def _workers(args) -> int:
+    from cli import operations
+
+    try:
+        argv = operations.worker_argv(args.pool, args.partitions, args.lanes, args.processes, args.threads)
+    except ValueError as e:
+        raise SystemExit(f"herald: {e}") from None
+    if args.dry_run:
+        print(" ".join(argv))
+        return 0
+    operations.exec_workers(argv)
+    return 0
+
+
+def _definitions(args) -> int:
+    from cli import operations
+
+    operations.print_definitions(args.partitions)
     return 0
 
 
