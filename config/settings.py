@@ -29,6 +29,7 @@ class Settings:
     database_url: str
     broker_url: str | None
     redis_url: str | None
+    redis_namespace: str
     host: str
     port: int
     jwt_secret: str
@@ -58,7 +59,18 @@ class Settings:
     retry_max_backoff_ms: int
     max_body_chars: int
     rate_limits_enabled: bool
+    admin_cookie_secure: bool
     demo: bool
+    # Push notifications. Without FCM_CREDENTIALS_FILE pushes are only
+    # written to the `pushes` table with status `logged` (embedded mode).
+    push_enabled: bool = True
+    fcm_credentials_file: str | None = None
+    fcm_project_id: str | None = None
+    fcm_endpoint: str | None = None  # tests only: a local fake FCM
+    fcm_timeout_seconds: int = 10
+    fcm_http_retries: int = 1
+    push_breaker_fail_max: int = 5
+    push_breaker_reset_seconds: int = 30
     extra: dict = field(default_factory=dict)
 
     @property
@@ -101,6 +113,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=database_url,
         broker_url=broker_url,
         redis_url=env.get("REDIS_URL") or None,
+        redis_namespace=env.get("REDIS_NAMESPACE", "herald"),
         host=env.get("HOST", "127.0.0.1"),
         port=_int(env, "PORT", 8080),
         jwt_secret=_jwt_secret(env, data_dir, embedded),
@@ -130,5 +143,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         retry_max_backoff_ms=_int(env, "RETRY_MAX_BACKOFF_MS", 60_000),
         max_body_chars=_int(env, "MAX_BODY_CHARS", 10_000),
         rate_limits_enabled=env.get("RATE_LIMITS", "on") != "off",
+        # The admin pages' session cookie is HTTPS-only unless turned off
+        # (embedded mode and local plain-HTTP stacks).
+        admin_cookie_secure=env.get("ADMIN_COOKIE_SECURE", "off" if embedded else "on") == "on",
         demo=env.get("HERALD_DEMO", "on" if embedded else "off") == "on",
+        push_enabled=env.get("PUSH_ENABLED", "on") != "off",
+        fcm_credentials_file=env.get("FCM_CREDENTIALS_FILE") or None,
+        fcm_project_id=env.get("FCM_PROJECT_ID") or None,
+        fcm_endpoint=env.get("FCM_ENDPOINT") or None,
+        fcm_timeout_seconds=_int(env, "FCM_TIMEOUT_SECONDS", 10),
+        fcm_http_retries=_int(env, "FCM_HTTP_RETRIES", 1),
+        push_breaker_fail_max=_int(env, "PUSH_BREAKER_FAIL_MAX", 5),
+        push_breaker_reset_seconds=_int(env, "PUSH_BREAKER_RESET_SECONDS", 30),
     )

@@ -13,5 +13,5 @@ from realtime.redis_backend import RedisRealtime
 __all__ = ["Realtime", "InProcessRealtime", "RedisRealtime", "make_realtime"]
 
 
-def make_realtime(redis_url: str | None) -> Realtime:
-    return RedisRealtime.from_url(redis_url) if redis_url else InProcessRealtime()
+def make_realtime(redis_url: str | None, namespace: str) -> Realtime:
+    return RedisRealtime.from_url(redis_url, namespace) if redis_url else InProcessRealtime()

@@ -15,34 +15,40 @@ import time
 
 import redis
 
-from pipeline.channels import sessions_key, user_channel
+from pipeline.channels import DEFAULT_NAMESPACE, sessions_key, user_channel
 from realtime.base import RESYNC, Listener
 
 log = logging.getLogger(__name__)
-_CHANNEL_PREFIX = user_channel(0)[:-1]
 
 
 class RedisRealtime:
-    def __init__(self, client: redis.Redis):
+    def __init__(self, client: redis.Redis, namespace: str = DEFAULT_NAMESPACE):
         self._redis = client
+        self._namespace = namespace
         self._changes: queue.Queue[tuple[str, int, threading.Event]] = queue.Queue()
         self._listener: Listener | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     @classmethod
-    def from_url(cls, url: str) -> "RedisRealtime":
+    def from_url(cls, url: str, namespace: str = DEFAULT_NAMESPACE) -> "RedisRealtime":
         return cls(redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5,
-                                        health_check_interval=30))
+                                        health_check_interval=30), namespace)
+
+    def _channel(self, user_id: int) -> str:
+        return user_channel(user_id, self._namespace)
+
+    def _sessions(self, user_id: int) -> str:
+        return sessions_key(user_id, self._namespace)
 
     def ring(self, user_id: int, payload: str) -> None:
-        self._redis.publish(user_channel(user_id), payload)
+        self._redis.publish(self._channel(user_id), payload)
 
     def is_online(self, user_id: int) -> bool:
-        return self._redis.zcount(sessions_key(user_id), time.time(), "+inf") > 0
+        return self._redis.zcount(self._sessions(user_id), time.time(), "+inf") > 0
 
     def register_session(self, user_id: int, session_id: str, ttl_seconds: int) -> None:
-        key = sessions_key(user_id)
+        key = self._sessions(user_id)
         now = time.time()
         pipe = self._redis.pipeline()
         pipe.zadd(key, {session_id: now + ttl_seconds})
@@ -51,7 +57,7 @@ class RedisRealtime:
         pipe.execute()
 
     def unregister_session(self, user_id: int, session_id: str) -> None:
-        self._redis.zrem(sessions_key(user_id), session_id)
+        self._redis.zrem(self._sessions(user_id), session_id)
 
     def listen(self, listener: Listener) -> None:
         with self._lock:
@@ -92,7 +98,7 @@ class RedisRealtime:
         try:
             # A placeholder channel keeps PubSub in "subscribed" state so
             # get_message() can be called before any user connects.
-            pubsub.subscribe(_CHANNEL_PREFIX + "none", *[user_channel(u) for u in subscribed])
+            pubsub.subscribe(self._channel(0), *[self._channel(u) for u in subscribed])
             for user_id in subscribed:
                 # Back after an outage: rings may have been lost meanwhile.
                 self._notify(user_id, RESYNC)
@@ -111,10 +117,10 @@ class RedisRealtime:
             except queue.Empty:
                 return
             if action == "subscribe" and user_id not in subscribed:
-                pubsub.subscribe(user_channel(user_id))
+                pubsub.subscribe(self._channel(user_id))
                 subscribed.add(user_id)
             elif action == "unsubscribe" and user_id in subscribed:
-                pubsub.unsubscribe(user_channel(user_id))
+                pubsub.unsubscribe(self._channel(user_id))
                 subscribed.discard(user_id)
             done.set()
 

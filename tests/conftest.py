@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from datetime import datetime, timezone
 
 import pytest
@@ -18,6 +20,8 @@ from web import create_app
 from web.auth.tokens import issue_access_token
 
 JWT_SECRET = "test-secret-" + "x" * 40
+# Pub/sub channels are global to the Redis server: each run gets its own names.
+REDIS_NAMESPACE = f"herald-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +56,7 @@ def env(database_url, redis_url, tmp_path):
         "HERALD_DATA_DIR": str(tmp_path / "data"),
         "RATE_LIMITS": "off",
         "HERALD_DEMO": "off",
+        "REDIS_NAMESPACE": REDIS_NAMESPACE,
     }
 
 

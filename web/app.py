@@ -15,6 +15,7 @@ from rabbitmq.depths import FixedDepth, QueueDepths
 from rabbitmq.publisher import BatchPublisher
 from realtime import make_realtime
 from web import problems
+from web.admin.session import session_secret
 from web.auth.sms import make_sms_sender
 from web.auth.tokens import TokenConfig
 from web.extensions import limiter, sock
@@ -32,7 +33,9 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
     app = Flask(__name__)
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        SECRET_KEY=session_secret(settings.jwt_secret),  # signs the admin pages' session cookie
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_KEY_PREFIX=settings.redis_namespace,
         RATELIMIT_ENABLED=settings.rate_limits_enabled,
         SOCK_SERVER_OPTIONS={"ping_interval": settings.ws_ping_seconds,
                              "max_message_size": settings.ws_max_frame_bytes},
@@ -40,7 +43,7 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
     app.config.update(test_config or {})
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
-    realtime = realtime or make_realtime(settings.redis_url)
+    realtime = realtime or make_realtime(settings.redis_url, settings.redis_namespace)
     publisher = publisher or _rabbitmq_publisher(settings, sessions)
     depths = depths or _queue_depths(settings)
     app.extensions["herald"] = EdgeResources(
@@ -75,7 +78,7 @@ def _queue_depths(settings: Settings):
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web.blueprints import apidocs, auth, messages, ops, ws
+    from web.blueprints import admin_api, admin_pages, apidocs, auth, devices, messages, ops, ws
 
-    for module in (ops, apidocs, auth, messages, ws):
+    for module in (ops, apidocs, auth, messages, ws, devices, admin_api, admin_pages):
         app.register_blueprint(module.bp)

@@ -23,6 +23,7 @@ from pipeline.retry import RetryPolicy
 from pipeline.routing import delivery_queues
 from rabbitmq.contract import MAINTENANCE_QUEUE, PUSH_QUEUE
 from realtime import Realtime, make_realtime
+from workers.dead_letters import DeadLetters
 
 
 @dataclass
@@ -36,6 +37,8 @@ def make_broker(settings: Settings, policy: RetryPolicy) -> dramatiq.Broker:
     middleware = [m() for m in default_middleware if m is not Retries]
     middleware.append(Retries(max_retries=policy.max_retries, min_backoff=policy.min_backoff_ms,
                               max_backoff=policy.max_backoff_ms, retry_when=policy.should_retry))
+    # After Retries, so its failure notes ride along when Retries re-enqueues.
+    middleware.append(DeadLetters(lambda: runtime().sessions))
     if settings.broker_url is None:
         broker = StubBroker(middleware=middleware)
     else:
@@ -71,5 +74,5 @@ def runtime() -> Runtime:
     with _runtime_lock:
         if _runtime is None:
             engine = make_engine(settings.database_url)
-            _runtime = Runtime(settings, make_session_factory(engine), make_realtime(settings.redis_url))
+            _runtime = Runtime(settings, make_session_factory(engine), make_realtime(settings.redis_url, settings.redis_namespace))
         return _runtime

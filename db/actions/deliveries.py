@@ -74,15 +74,18 @@ def expire_overdue(session: Session, now: datetime) -> int:
 
 
 def mark_delivered(session: Session, user_id: int, up_to_position: int, now: datetime) -> int:
-    """A cumulative ack: everything up to the position reached the device."""
+    """A cumulative ack: everything up to the position reached the device.
+
+    The stream row is locked first, as the delivery actor does, so the two
+    never wait on each other in opposite orders (deadlock).
+    """
+    greatest = func.max if session.get_bind().dialect.name == "sqlite" else func.greatest
+    session.execute(update(Stream).where(Stream.user_id == user_id)
+                    .values(acked_position=greatest(Stream.acked_position, up_to_position)))
     result = session.execute(
         update(Delivery).where(Delivery.recipient_id == user_id, Delivery.position <= up_to_position,
                                Delivery.status.in_(status.predecessors(status.DELIVERED)))
         .values(status=status.DELIVERED, delivered_at=now))
-    session.execute(update(Stream).where(Stream.user_id == user_id)
-                    .values(acked_position=func.max(Stream.acked_position, up_to_position)
-                            if session.get_bind().dialect.name == "sqlite"
-                            else func.greatest(Stream.acked_position, up_to_position)))
     return result.rowcount
 
 

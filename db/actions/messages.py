@@ -95,18 +95,20 @@ def message_status(session: Session, message: Message) -> dict:
         "queued_at": _iso(message.queued_at),
         "send_at": _iso(message.send_at),
         "expires_at": _iso(message.expires_at),
-        "recipients": [_recipient_view(delivery, phone) for delivery, phone in rows],
+        "recipients": [_recipient_view(delivery, phone, message.queued_at) for delivery, phone in rows],
     }
 
 
-def _recipient_view(delivery: Delivery, phone: str | None) -> dict:
+def _recipient_view(delivery: Delivery, phone: str | None, queued_at: datetime | None) -> dict:
+    # `queued` is recorded once per message (outbox.mark_published), not per row.
+    queued = delivery.status == status.ACCEPTED and queued_at is not None
     return {
         "user_id": delivery.recipient_id,
         "phone": phone,
-        "status": delivery.status,
+        "status": status.QUEUED if queued else delivery.status,
         "position": delivery.position,
         "accepted_at": _iso(delivery.accepted_at),
-        "queued_at": _iso(delivery.queued_at),
+        "queued_at": _iso(delivery.queued_at or queued_at),
         "sent_at": _iso(delivery.sent_at),
         "delivered_at": _iso(delivery.delivered_at),
         "read_at": _iso(delivery.read_at),

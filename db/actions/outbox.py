@@ -9,23 +9,26 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from db.actions.sql import is_postgresql
-from db.models import Delivery, Message, Outbox
-from pipeline import status
+from db.models import Message, Outbox
 from pipeline.jobs import Job
 
 
 def mark_published(session: Session, outbox_ids: list[int], now: datetime) -> None:
-    """Record that RabbitMQ took these jobs; their deliveries become `queued`."""
+    """Record that RabbitMQ took these jobs (the messages are then `queued`).
+
+    Only outbox and message rows are touched, in id order: the delivery rows
+    belong to the worker and the acks, which lock a stream before its
+    deliveries — updating deliveries here deadlocked with both. A delivery
+    still `accepted` in a queued message reads as `queued` (message_status).
+    """
     if not outbox_ids:
         return
-    message_ids = select(Outbox.message_id).where(Outbox.id.in_(outbox_ids))
-    session.execute(update(Outbox).where(Outbox.id.in_(outbox_ids), Outbox.published_at.is_(None))
+    ids = sorted(outbox_ids)
+    message_ids = select(Outbox.message_id).where(Outbox.id.in_(ids))
+    session.execute(update(Outbox).where(Outbox.id.in_(ids), Outbox.published_at.is_(None))
                     .values(published_at=now))
     session.execute(update(Message).where(Message.id.in_(message_ids), Message.queued_at.is_(None))
                     .values(queued_at=now))
-    session.execute(update(Delivery).where(Delivery.message_id.in_(message_ids),
-                                           Delivery.status.in_(status.predecessors(status.QUEUED)))
-                    .values(status=status.QUEUED, queued_at=now))
 
 
 def claim_unpublished(session: Session, *, now: datetime, limit: int = 500) -> list[Job]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import JWT_SECRET
+from tests.conftest import JWT_SECRET, REDIS_NAMESPACE
 from tests.support.processes import start_dramatiq, start_gunicorn
 
 
@@ -27,9 +27,14 @@ def stack_env(database_url, broker_url, redis_url, tmp_path_factory):
         "JWT_SECRET": JWT_SECRET,
         "HERALD_DATA_DIR": str(tmp_path_factory.mktemp("data")),
         "RATE_LIMITS": "off",
+        "REDIS_NAMESPACE": REDIS_NAMESPACE,
         "WS_PING_SECONDS": "5",
         "OUTBOX_SWEEP_AFTER_SECONDS": "2",
         "OUTBOX_SWEEP_INTERVAL_SECONDS": "1",
+        # A failing job turns into a dead letter within a second.
+        "RETRY_MAX": "1",
+        "RETRY_MIN_BACKOFF_MS": "100",
+        "RETRY_MAX_BACKOFF_MS": "200",
     }
 
 

@@ -23,7 +23,7 @@ from workers.delivery import deliver_message
 @pytest.fixture
 def deliver(settings, sessions):
     """Run the delivery actor's function here, on the test database and Redis."""
-    install_runtime(Runtime(settings, sessions, RedisRealtime.from_url(settings.redis_url)))
+    install_runtime(Runtime(settings, sessions, RedisRealtime.from_url(settings.redis_url, settings.redis_namespace)))
     return deliver_message.fn
 
 
@@ -61,10 +61,10 @@ def test_a_business_message_is_committed_with_its_deliveries_and_outbox_before_t
 
 
 def test_delivery_positions_each_recipient_and_rings_their_sessions(client, auth, business, sessions,
-                                                                     deliver, redis_url):
+                                                                     deliver, redis_url, settings):
     somchai = auth.user("mobile")
     listener = redis.Redis.from_url(redis_url).pubsub()
-    listener.subscribe(user_channel(somchai.id))
+    listener.subscribe(user_channel(somchai.id, settings.redis_namespace))
     listener.get_message(timeout=1)
     message_id = send(client, auth, business, to=[somchai.id], body="hello").json["id"]
     deliver(message_id)

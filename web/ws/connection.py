@@ -15,12 +15,12 @@ from datetime import datetime, timezone
 
 from simple_websocket import ConnectionClosed
 
-from db.actions.deliveries import mark_delivered, mark_read
 from db.actions.stream import last_position, replay
 from db.engine import UnitOfWork
 from pipeline.errors import HeraldError
 from pipeline.frames import (clamp_ack, encode, error_frame, message_frame, next_action,
                              parse_client_frame, pong_frame, ready_frame)
+from web.ws.acks import AckBuffer
 from web.ws.mailbox import Mailbox
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ class Connection:
         self.mailbox = Mailbox(res.settings.ws_send_queue_limit)
         self.session_id = uuid.uuid4().hex
         self.closed = threading.Event()
+        self.acks = AckBuffer(res.sessions, user_id)
 
     def run(self) -> None:
         self._register()
@@ -51,6 +52,7 @@ class Connection:
             pass
         finally:
             self.closed.set()
+            self.acks.flush()
             self.res.hub.detach(self.user_id, self.mailbox)
             self._unregister()
 
@@ -130,14 +132,7 @@ class Connection:
         if frame.type == "ping":
             self.mailbox.offer(None, encode(pong_frame()))
         elif frame.type in ("ack", "read"):
-            self._record(frame.type, clamp_ack(frame.position, self.last_sent))
-
-    def _record(self, kind: str, position: int) -> None:
-        now = datetime.now(timezone.utc)
-        with UnitOfWork(self.res.sessions) as uow:
-            mark = mark_delivered if kind == "ack" else mark_read
-            mark(uow.session, self.user_id, position, now)
-            uow.commit()
+            self.acks.note(frame.type, clamp_ack(frame.position, self.last_sent))
 
     def _register(self) -> None:
         try:
