@@ -38,5 +38,6 @@ def ensure_demo(app, sessions, base_url: str) -> list[dict]:
              "token": issue_access_token(tokens, user_id=u.id, role=u.role, ttl_seconds=86400)}
             for u in users]
     print(json.dumps({"demo_users": demo, "api": base_url, "docs": f"{base_url}/docs",
+                      "admin": f"{base_url}/admin (admin / admin-demo)",
                       "websocket": base_url.replace("http", "ws", 1) + "/v1/ws"}, indent=2), flush=True)
     return demo

@@ -7,6 +7,8 @@ import argparse
 import json
 import sys
 
+from cli import dlq  # argument wiring only: standard library
+
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
@@ -46,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     definitions = rabbit.add_parser("definitions", help="print the definitions JSON RabbitMQ imports at boot")
     definitions.add_argument("--partitions", type=int)
     definitions.set_defaults(handler=_definitions)
+
+    dlq.add_commands(commands)
 
     db = commands.add_parser("db", help="database").add_subparsers(required=True, metavar="ACTION")
     db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)

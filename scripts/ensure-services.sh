@@ -4,8 +4,10 @@
 #
 # Idempotent and fast when they already answer (nothing is started or
 # installed then). A stopped one is started; a missing one is installed from
-# Debian's packages (as root, or through sudo). Nothing else is installed: in
-# particular no browser (Debian's chromium is not needed by the suite yet).
+# Debian's packages (as root, or through sudo). Besides the servers, only
+# Debian's chromium is installed when /usr/bin/chromium is missing: the
+# browser end-to-end tests drive it through playwright (never with
+# `playwright install`, which downloads a browser build of its own).
 #
 # Environment: SERVICES_WAIT_SECONDS (default 60) bounds each wait.
 set -euo pipefail
@@ -55,6 +57,7 @@ port_open 5672 || rabbit_installed || { missing+=(rabbitmq-server); STATE[rabbit
 [ "${STATE[postgresql]}" = installed ] || { command -v pg_isready >/dev/null 2>&1 && command -v psql >/dev/null 2>&1; } \
     || missing+=(postgresql-client)
 [ "${STATE[redis]}" = installed ] || command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "ensure-services: installing ${missing[*]} from Debian's packages"
     as_root apt-get update -qq

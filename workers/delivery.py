@@ -10,6 +10,7 @@ import dramatiq
 from db.actions.deliveries import Positioned, position_pending
 from db.engine import UnitOfWork
 from db.models import Message
+from pipeline.errors import MessageNotFound
 from pipeline.frames import encode, message_frame
 from pipeline.routing import NORMAL, delivery_queue
 from rabbitmq.contract import DELIVER_MESSAGE
@@ -30,8 +31,7 @@ def deliver_message(message_id: int) -> None:
     with UnitOfWork(rt.sessions) as uow:
         message = uow.session.get(Message, message_id)
         if message is None:
-            log.error("message %s does not exist; nothing to deliver", message_id)
-            return
+            raise MessageNotFound(f"message {message_id} does not exist")  # permanent: a dead letter
         positioned: list[Positioned] = []
         # Sorted, so two jobs lock overlapping streams in the same order.
         for recipient_id in sorted(message.recipient_ids):
@@ -47,3 +47,7 @@ def ring(rt, item: Positioned) -> None:
         rt.realtime.ring(item.recipient_id, encode(message_frame(item.position, item.payload)))
     except Exception as e:
         log.warning("could not ring user %s: %r", item.recipient_id, e)
+    # Imported here: this is push's one hook in the delivery module.
+    from workers.push import push_if_offline
+
+    push_if_offline(rt, item.recipient_id, item.payload["id"])

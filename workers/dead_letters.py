@@ -1,0 +1,77 @@
+"""Dead letters, as Dramatiq middleware: each failed attempt is noted in
+the job's options (first and last error, bounded), and a job the worker
+rejects — retries exhausted, or a PermanentError the retry policy refuses
+to retry — becomes one `dead_letters` row.
+
+Recorded in `before_nack`, not `after_nack`: the row is committed before
+the worker hands RabbitMQ the rejection, so a crash in between leaves the
+job unacknowledged (RabbitMQ redelivers it, it fails again, the insert is
+idempotent on the job id) instead of a dead job with no record.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from datetime import datetime, timezone
+from typing import Callable
+
+from dramatiq.common import q_name
+from dramatiq.middleware import Middleware
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.actions.dead_letters import FailedJob, record_dead_letter
+from db.engine import UnitOfWork
+from pipeline.failures import error_text, note_failure
+
+log = logging.getLogger(__name__)
+FAILURES = "herald_failures"  # the key of the failure record in a job's options
+
+
+class DeadLetters(Middleware):
+    """Add after Retries: `after_*` hooks run in reverse order, so the
+    failure is noted before Retries re-enqueues the job with its options."""
+
+    def __init__(self, sessions: Callable[[], sessionmaker[Session]]):
+        self._sessions = sessions  # resolved at first use, never at import time
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        if exception is None:
+            return
+        text = error_text(repr(exception), "".join(traceback.format_exception(exception)))
+        message.options[FAILURES] = note_failure(message.options.get(FAILURES), reason=type(exception).__name__,
+                                                 text=text, at_ms=int(time.time() * 1000))
+
+    def before_nack(self, broker, message):
+        job = failed_job(message)
+        try:
+            with UnitOfWork(self._sessions()) as uow:
+                recorded = record_dead_letter(uow.session, job, datetime.now(timezone.utc))
+                uow.commit()
+        except Exception:
+            # RabbitMQ's dead-letter queue still holds the job (for 7 days).
+            log.critical("could not record dead letter for job %s (%s)", job.job_id, job.actor_name, exc_info=True)
+            return
+        if recorded:
+            log.warning("job %s (%s%s) is a dead letter: %s after %d attempts", job.job_id, job.actor_name,
+                        tuple(job.args), job.reason, job.attempts)
+
+
+def failed_job(message) -> FailedJob:
+    """What a rejected Dramatiq message says about its failures."""
+    noted = message.options.get(FAILURES) or {}
+    first_ms = noted.get("first_failed_at_ms")
+    return FailedJob(
+        job_id=message.message_id, queue_name=q_name(message.queue_name), actor_name=message.actor_name,
+        args=list(message.args), reason=noted.get("reason") or _unnoted_reason(message),
+        attempts=noted.get("attempts", 0), first_error=noted.get("first_error"),
+        last_error=noted.get("last_error"),
+        first_failed_at=datetime.fromtimestamp(first_ms / 1000, timezone.utc) if first_ms else None)
+
+
+def _unnoted_reason(message) -> str:
+    # Failed without running (an unknown actor, an age limit): the worker
+    # stuffed the exception, if any, into the message proxy.
+    exception = getattr(message, "_exception", None)
+    return type(exception).__name__ if exception is not None else "Rejected"
