@@ -73,7 +73,7 @@ def wait_for_sent(stack, auth, sender, message_id, timeout=10.0) -> None:
 def test_an_offline_user_with_a_device_gets_exactly_one_push(stack, auth, sessions, fake_fcm):
     business = auth.user("business", username="acme", name="Acme Hotels")
     malee = auth.user("mobile")
-    redis.Redis.from_url(stack.env["REDIS_URL"]).delete(sessions_key(malee.id))  # ids are reused across tests
+    redis.Redis.from_url(stack.env["REDIS_URL"]).delete(sessions_key(malee.id, stack.env["REDIS_NAMESPACE"]))  # ids are reused across tests
     register_device(stack, auth, malee, "e2e-offline-token")
     message_id = post_message(stack, auth, business, malee, "Your room 1204 is ready")
     (push,) = wait_for_push(fake_fcm, "e2e-offline-token")
