@@ -54,6 +54,9 @@ class Settings:
     max_recipients: int
     backpressure_depth: int
     backpressure_hard_depth: int
+    group_member_limit: int
+    edit_window_seconds: int
+    typing_ttl_seconds: int
     retry_max: int
     retry_min_backoff_ms: int
     retry_max_backoff_ms: int
@@ -138,6 +141,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_recipients=_int(env, "MAX_RECIPIENTS", 100),
         backpressure_depth=_int(env, "BACKPRESSURE_DEPTH", 10_000),
         backpressure_hard_depth=_int(env, "BACKPRESSURE_HARD_DEPTH", 100_000),
+        group_member_limit=_int(env, "GROUP_MEMBER_LIMIT", 256),
+        edit_window_seconds=_int(env, "EDIT_WINDOW_SECONDS", 900),
+        typing_ttl_seconds=_int(env, "TYPING_TTL_SECONDS", 5),
         retry_max=_int(env, "RETRY_MAX", 6),
         retry_min_backoff_ms=_int(env, "RETRY_MIN_BACKOFF_MS", 1_000),
         retry_max_backoff_ms=_int(env, "RETRY_MAX_BACKOFF_MS", 60_000),

@@ -189,3 +189,24 @@ class PushRejected(PermanentError):
 
     code = "push_rejected"
     title = "The push provider rejected the notification"
+
+
+class ConversationClosed(Conflict):
+    code = "conversation_closed"
+    title = "The conversation is closed"
+
+
+class CannotMessage(Forbidden):
+    # Deliberately vague: it must not reveal that the other user blocked the caller.
+    code = "cannot_message"
+    title = "You cannot message this user"
+
+
+class EditWindowPassed(Conflict):
+    code = "edit_window_passed"
+    title = "The message can no longer be edited"
+
+
+class MessageDeleted(Conflict):
+    code = "message_deleted"
+    title = "The message was deleted"

@@ -25,3 +25,5 @@ class Job:
     queue_name: str
     actor_name: str
     args: tuple
+
+FAN_OUT_EVENT = "fan_out_event"

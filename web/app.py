@@ -78,7 +78,7 @@ def _queue_depths(settings: Settings):
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web.blueprints import admin_api, admin_pages, apidocs, auth, devices, messages, ops, ws
+    from web.blueprints import admin_api, admin_pages, apidocs, auth, conversations, devices, messages, ops, ws
 
-    for module in (ops, apidocs, auth, messages, ws, devices, admin_api, admin_pages):
+    for module in (ops, apidocs, auth, messages, conversations, ws, devices, admin_api, admin_pages):
         app.register_blueprint(module.bp)

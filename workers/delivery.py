@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 import dramatiq
 
+from db.actions.chat_delivery import ensure_chat_deliveries, mark_own_copies_read
 from db.actions.deliveries import Positioned, position_pending
 from db.engine import UnitOfWork
 from db.models import Message
@@ -32,13 +33,23 @@ def deliver_message(message_id: int) -> None:
         message = uow.session.get(Message, message_id)
         if message is None:
             raise MessageNotFound(f"message {message_id} does not exist")  # permanent: a dead letter
+        recipients = _recipients(uow.session, message)
         positioned: list[Positioned] = []
         # Sorted, so two jobs lock overlapping streams in the same order.
-        for recipient_id in sorted(message.recipient_ids):
+        for recipient_id in sorted(recipients):
             positioned += position_pending(uow.session, recipient_id, message_id, now)
+        if message.conversation_id is not None:
+            mark_own_copies_read(uow.session, message.sender_id, message.conversation_id, now)
         uow.commit()
     for item in positioned:
         ring(rt, item)
+
+
+def _recipients(session, message: Message) -> list[int]:
+    """One-way messages name their recipients; chat goes to the current members."""
+    if message.conversation_id is None:
+        return list(message.recipient_ids)
+    return ensure_chat_deliveries(session, message)
 
 
 def ring(rt, item: Positioned) -> None:
@@ -47,6 +58,8 @@ def ring(rt, item: Positioned) -> None:
         rt.realtime.ring(item.recipient_id, encode(message_frame(item.position, item.payload)))
     except Exception as e:
         log.warning("could not ring user %s: %r", item.recipient_id, e)
+    if item.payload["sender"]["id"] == item.recipient_id:
+        return  # the sender's own copy, for their other devices: no notification
     # Imported here: this is push's one hook in the delivery module.
     from workers.push import push_if_offline
 

@@ -2,7 +2,7 @@
 actors and the worker-side middleware."""
 
 from workers.broker import broker, settings
-from workers import delivery  # noqa: F401  (registers actors)
+from workers import delivery, fan_out  # noqa: F401  (registers actors)
 from workers import push  # noqa: F401  (registers actors)
 from workers.maintenance import Maintenance
 

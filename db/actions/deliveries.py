@@ -73,7 +73,8 @@ def expire_overdue(session: Session, now: datetime) -> int:
         .values(status=status.EXPIRED, expired_at=now)).rowcount
 
 
-def mark_delivered(session: Session, user_id: int, up_to_position: int, now: datetime) -> int:
+def mark_delivered(session: Session, user_id: int, up_to_position: int, now: datetime,
+                   conversation_id: int | None = None) -> list[int]:
     """A cumulative ack: everything up to the position reached the device.
 
     The stream row is locked first, as the delivery actor does, so the two
@@ -84,16 +85,26 @@ def mark_delivered(session: Session, user_id: int, up_to_position: int, now: dat
                     .values(acked_position=greatest(Stream.acked_position, up_to_position)))
     result = session.execute(
         update(Delivery).where(Delivery.recipient_id == user_id, Delivery.position <= up_to_position,
-                               Delivery.status.in_(status.predecessors(status.DELIVERED)))
-        .values(status=status.DELIVERED, delivered_at=now))
-    return result.rowcount
+                               Delivery.status.in_(status.predecessors(status.DELIVERED)),
+                               *_in_conversation(conversation_id))
+        .values(status=status.DELIVERED, delivered_at=now).returning(Delivery.message_id))
+    return list(result.scalars())
 
 
-def mark_read(session: Session, user_id: int, up_to_position: int, now: datetime) -> int:
+def mark_read(session: Session, user_id: int, up_to_position: int, now: datetime,
+              conversation_id: int | None = None) -> int:
     """A read marker: everything up to the position was read (and so delivered)."""
     result = session.execute(
         update(Delivery).where(Delivery.recipient_id == user_id, Delivery.position <= up_to_position,
-                               Delivery.status.in_(status.predecessors(status.READ)))
+                               Delivery.status.in_(status.predecessors(status.READ)),
+                               *_in_conversation(conversation_id))
         .values(status=status.READ, read_at=now,
                 delivered_at=func.coalesce(Delivery.delivered_at, now)))
     return result.rowcount
+
+
+def _in_conversation(conversation_id: int | None) -> list:
+    """A scoped token's acks cover only its conversation's messages."""
+    if conversation_id is None:
+        return []
+    return [Delivery.message_id.in_(select(Message.id).where(Message.conversation_id == conversation_id))]

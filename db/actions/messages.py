@@ -83,7 +83,8 @@ def message_status(session: Session, message: Message) -> dict:
     """The message with each recipient's status and timestamps."""
     rows = session.execute(
         select(Delivery, User.phone).join(User, User.id == Delivery.recipient_id)
-        .where(Delivery.message_id == message.id).order_by(Delivery.id)
+        .where(Delivery.message_id == message.id, Delivery.recipient_id != message.sender_id)
+        .order_by(Delivery.id)
     ).all()
     return {
         "id": message.id,

@@ -72,9 +72,10 @@ def test_delivery_positions_each_recipient_and_rings_their_sessions(client, auth
     assert (delivery.status, delivery.position) == ("sent", 1)
     ring = _next_message(listener)
     assert json.loads(ring) == {"type": "message", "position": 1, "message": {
-        "id": message_id, "kind": "oneway", "body": "hello", "priority": "normal",
-        "sender": {"id": business.id, "name": "Acme", "role": "business"},
-        "created_at": delivery.accepted_at.isoformat(), "reply_allowed": False}}
+        "id": message_id, "kind": "oneway", "conversation_id": None, "seq": None, "body": "hello",
+        "priority": "normal", "sender": {"id": business.id, "name": "Acme", "role": "business"},
+        "created_at": delivery.accepted_at.isoformat(), "edited_at": None, "deleted": False,
+        "reply_allowed": False}}
 
 
 def _next_message(pubsub, timeout=3.0):
@@ -114,8 +115,8 @@ def test_acks_and_reads_only_move_status_forward(client, auth, business, session
     now = datetime.now(timezone.utc)
     with UnitOfWork(sessions) as uow:
         assert mark_read(uow.session, somchai.id, 1, now) == 1
-        assert mark_delivered(uow.session, somchai.id, 2, now) == 1  # position 1 is already read
-        assert mark_delivered(uow.session, somchai.id, 2, now) == 0
+        assert len(mark_delivered(uow.session, somchai.id, 2, now)) == 1  # position 1 is already read
+        assert mark_delivered(uow.session, somchai.id, 2, now) == []
         uow.commit()
     assert [d.status for d in rows(sessions, Delivery)] == ["read", "delivered", "sent"]
     response = client.get(f"/v1/messages/{ids[0]}", headers=auth.headers(business))

@@ -28,6 +28,8 @@ SOCKET_ROLES = ("mobile",)
 @requires(*SOCKET_ROLES)
 def create_ticket():
     """A one-time ticket for `GET /v1/ws?ticket=…`, valid a few seconds."""
+    if caller().context:
+        raise Forbidden("a token scoped to one conversation connects with its bearer header")
     res = resources()
     with UnitOfWork(res.sessions) as uow:
         ticket = issue_ticket(uow.session, caller().user_id, datetime.now(timezone.utc),
@@ -41,17 +43,17 @@ def guard_socket():
     if request.endpoint != "ws.socket":
         return None
     _check_origin()
-    user_id = _socket_user()
+    user_id, context = _socket_user()
     with UnitOfWork(resources().sessions) as uow:
         # A client cannot skip ahead: `since` past the stream's end means "from the end".
-        g.socket = (user_id, min(_since(), last_position(uow.session, user_id)))
+        g.socket = (user_id, min(_since(), last_position(uow.session, user_id)), context)
     return None
 
 
 @sock.route("/v1/ws", bp=bp)
 def socket(ws):
-    user_id, since = g.socket
-    Connection(ws, user_id, since, resources()).run()
+    user_id, since, context = g.socket
+    Connection(ws, user_id, since, resources(), context).run()
 
 
 def _check_origin() -> None:
@@ -64,12 +66,13 @@ def _check_origin() -> None:
         raise OriginNotAllowed(f"origin {origin} may not open sockets here")
 
 
-def _socket_user() -> int:
+def _socket_user() -> tuple[int, int | None]:
+    """The socket's user and, for a token scoped to one conversation, its id."""
     if bearer_token() is not None:
         claims = authenticate()
         if claims.role not in SOCKET_ROLES:
             raise Forbidden("sockets are for mobile users")
-        return claims.user_id
+        return claims.user_id, int(claims.context) if claims.context else None
     ticket = request.args.get("ticket")
     if not ticket:
         raise InvalidToken("send a bearer token or a ticket from POST /v1/ws/ticket")
@@ -78,7 +81,7 @@ def _socket_user() -> int:
         uow.commit()
     if user_id is None:
         raise InvalidToken("the ticket is unknown, spent or expired")
-    return user_id
+    return user_id, None
 
 
 def _since() -> int:

@@ -13,15 +13,19 @@ import threading
 from datetime import datetime, timezone
 
 from db.actions.deliveries import mark_delivered, mark_read
+from db.actions.reads import delivered_upto
 from db.engine import UnitOfWork
+from web.chat import receipt_job
 
 log = logging.getLogger(__name__)
 FLUSH_AFTER_SECONDS = 0.1
 
 
 class AckBuffer:
-    def __init__(self, sessions, user_id: int):
-        self._sessions = sessions
+    def __init__(self, res, user_id: int, context: int | None = None):
+        self._res = res
+        self._context = context
+        self._sessions = res.sessions
         self._user_id = user_id
         self._lock = threading.Lock()
         self._acked = self._read = 0
@@ -54,9 +58,15 @@ class AckBuffer:
 
     def _write(self, acked: int, read: int) -> None:
         now = datetime.now(timezone.utc)
+        jobs = []
         with UnitOfWork(self._sessions) as uow:
             if acked:
-                mark_delivered(uow.session, self._user_id, acked, now)
+                delivered = mark_delivered(uow.session, self._user_id, acked, now, self._context)
+                # Chat senders learn "delivered" per conversation, up to a seq.
+                for conversation_id, seq in delivered_upto(uow.session, self._user_id, delivered).items():
+                    jobs.append(receipt_job(self._res.settings, uow.session, conversation_id, self._user_id,
+                                            "delivered", seq, now))
             if read:
-                mark_read(uow.session, self._user_id, read, now)
+                mark_read(uow.session, self._user_id, read, now, self._context)
             uow.commit()
+        self._res.publisher.submit(jobs)

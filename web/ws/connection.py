@@ -7,6 +7,7 @@ answer to the writer through the mailbox.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -18,8 +19,9 @@ from simple_websocket import ConnectionClosed
 from db.actions.stream import last_position, replay
 from db.engine import UnitOfWork
 from pipeline.errors import HeraldError
-from pipeline.frames import (clamp_ack, encode, error_frame, message_frame, next_action,
+from pipeline.frames import (clamp_ack, encode, error_frame, next_action,
                              parse_client_frame, pong_frame, ready_frame)
+from web.ws import commands
 from web.ws.acks import AckBuffer
 from web.ws.mailbox import Mailbox
 
@@ -28,16 +30,17 @@ REPLAY_PAGE = 500
 
 
 class Connection:
-    def __init__(self, ws, user_id: int, since: int, res):
+    def __init__(self, ws, user_id: int, since: int, res, context: int | None = None):
         self.ws = ws
         self.user_id = user_id
+        self.context = context  # a token scoped to one conversation sees only it
         self.last_sent = since
         self.res = res
         self.settings = res.settings
         self.mailbox = Mailbox(res.settings.ws_send_queue_limit)
         self.session_id = uuid.uuid4().hex
         self.closed = threading.Event()
-        self.acks = AckBuffer(res.sessions, user_id)
+        self.acks = AckBuffer(res, user_id, context)
 
     def run(self) -> None:
         self._register()
@@ -81,7 +84,8 @@ class Connection:
             return
         action = next_action(self.last_sent, position)
         if action == "send":
-            self._send(text)
+            if in_scope(text, self.context):
+                self._send(text)
             self.last_sent = position
         elif action == "fill":
             self._fill()
@@ -90,11 +94,16 @@ class Connection:
         """Send every stream item after `last_sent` from the database."""
         while True:
             with UnitOfWork(self.res.sessions) as uow:
-                items = replay(uow.session, self.user_id, self.last_sent, datetime.now(timezone.utc), REPLAY_PAGE)
-            for position, payload in items:
-                self._send(encode(message_frame(position, payload)))
+                # Read first: a scoped socket skips past out-of-scope items up to here.
+                upto = last_position(uow.session, self.user_id)
+                items = replay(uow.session, self.user_id, self.last_sent, datetime.now(timezone.utc), REPLAY_PAGE,
+                               conversation_id=self.context)
+            for position, frame in items:
+                self._send(encode(frame))
                 self.last_sent = position
             if len(items) < REPLAY_PAGE:
+                if self.context is not None:
+                    self.last_sent = max(self.last_sent, upto)
                 return
 
     def _heartbeat(self) -> None:
@@ -133,6 +142,9 @@ class Connection:
             self.mailbox.offer(None, encode(pong_frame()))
         elif frame.type in ("ack", "read"):
             self.acks.note(frame.type, clamp_ack(frame.position, self.last_sent))
+        else:
+            for answer in commands.handle(self.res, self.user_id, frame, self.context):
+                self.mailbox.offer(None, encode(answer))
 
     def _register(self) -> None:
         try:
@@ -145,3 +157,12 @@ class Connection:
             self.res.realtime.unregister_session(self.user_id, self.session_id)
         except Exception as e:
             log.warning("could not unregister session: %r", e)
+
+
+def in_scope(text: str, context: int | None) -> bool:
+    """Whether a live frame belongs to the conversation a scoped token may see."""
+    if context is None:
+        return True
+    frame = json.loads(text)
+    conversation_id = frame.get("conversation_id", (frame.get("message") or {}).get("conversation_id"))
+    return conversation_id == context
