@@ -25,7 +25,8 @@ class RedisRealtime:
     def __init__(self, client: redis.Redis, namespace: str = DEFAULT_NAMESPACE):
         self._redis = client
         self._namespace = namespace
-        self._changes: queue.Queue[tuple[str, int, threading.Event]] = queue.Queue()
+        # (action, user id, done: applied, late: the caller stopped waiting)
+        self._changes: queue.Queue[tuple[str, int, threading.Event, threading.Event]] = queue.Queue()
         self._listener: Listener | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -68,13 +69,20 @@ class RedisRealtime:
 
     def subscribe(self, user_id: int) -> None:
         """Returns once the subscription is active (or after 2 s), so a
-        socket that replays from the database afterwards misses no ring."""
-        done = threading.Event()
-        self._changes.put(("subscribe", user_id, done))
-        done.wait(2.0)
+        socket that replays from the database afterwards misses no ring.
+
+        After 2 s (Redis away) the socket replays anyway and rings may be
+        lost until the subscription is active; the subscriber then tells the
+        user's sockets to re-read their stream (RESYNC), as it does for the
+        users it held before an outage.
+        """
+        done, late = threading.Event(), threading.Event()
+        self._changes.put(("subscribe", user_id, done, late))
+        if not done.wait(2.0):
+            late.set()
 
     def unsubscribe(self, user_id: int) -> None:
-        self._changes.put(("unsubscribe", user_id, threading.Event()))
+        self._changes.put(("unsubscribe", user_id, threading.Event(), threading.Event()))
 
     def ping(self) -> bool:
         try:
@@ -113,16 +121,22 @@ class RedisRealtime:
     def _apply_changes(self, pubsub, subscribed: set[int]) -> None:
         while True:
             try:
-                action, user_id, done = self._changes.get_nowait()
+                action, user_id, done, late = self._changes.get_nowait()
             except queue.Empty:
                 return
+            # `subscribed` first: if Redis fails during the call, the
+            # reconnect still (re)subscribes the user and resyncs its sockets.
             if action == "subscribe" and user_id not in subscribed:
-                pubsub.subscribe(self._channel(user_id))
                 subscribed.add(user_id)
+                pubsub.subscribe(self._channel(user_id))
             elif action == "unsubscribe" and user_id in subscribed:
-                pubsub.unsubscribe(self._channel(user_id))
                 subscribed.discard(user_id)
+                pubsub.unsubscribe(self._channel(user_id))
             done.set()
+            if late.is_set():
+                # Its socket replayed before this subscription was active
+                # (it arrived during an outage): rings may have been lost.
+                self._notify(user_id, RESYNC)
 
     def _dispatch(self, message: dict) -> None:
         channel = message["channel"].decode()
