@@ -10,7 +10,9 @@ from flask_limiter.errors import RateLimitExceeded
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from pipeline.errors import HeraldError, RateLimited, ValidationFailed
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from pipeline.errors import DependencyUnavailable, HeraldError, RateLimited, ValidationFailed
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -60,6 +62,16 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         code = _HTTP_CODES.get(error.code or 500, "http_error")
         return problem(error.code or 500, code, error.name, error.description or error.name)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(error: Exception):
+        # The database is restarting, unreachable, or chose this transaction
+        # as a deadlock victim: nothing was committed, so a retry is safe.
+        log.warning("database unavailable: %s", error.__class__.__name__)
+        unavailable = DependencyUnavailable()
+        return problem(503, unavailable.code, unavailable.title, "the database is unavailable; retry shortly",
+                       {"Retry-After": "1"})
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

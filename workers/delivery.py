@@ -9,13 +9,17 @@ import dramatiq
 
 from db.actions.chat_delivery import ensure_chat_deliveries, mark_own_copies_read
 from db.actions.deliveries import Positioned, position_pending
+from db.actions.outbox import mark_published
 from db.engine import UnitOfWork
 from db.models import Message
 from pipeline.errors import MessageNotFound
 from pipeline.frames import encode, message_frame
+from pipeline.jobs import Job
 from pipeline.routing import NORMAL, delivery_queue
 from rabbitmq.contract import DELIVER_MESSAGE
+from rabbitmq.jobs import to_message
 from workers.broker import runtime
+from workers.push import plan_push
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +44,12 @@ def deliver_message(message_id: int) -> None:
             positioned += position_pending(uow.session, recipient_id, message_id, now)
         if message.conversation_id is not None:
             mark_own_copies_read(uow.session, message.sender_id, message.conversation_id, now)
+        pushes = [job for item in positioned if item.payload["sender"]["id"] != item.recipient_id
+                  and (job := plan_push(uow.session, rt, item.recipient_id, message_id, now))]
         uow.commit()
     for item in positioned:
         ring(rt, item)
+    publish(rt, pushes)
 
 
 def _recipients(session, message: Message) -> list[int]:
@@ -58,9 +65,15 @@ def ring(rt, item: Positioned) -> None:
         rt.realtime.ring(item.recipient_id, encode(message_frame(item.position, item.payload)))
     except Exception as e:
         log.warning("could not ring user %s: %r", item.recipient_id, e)
-    if item.payload["sender"]["id"] == item.recipient_id:
-        return  # the sender's own copy, for their other devices: no notification
-    # Imported here: this is push's one hook in the delivery module.
-    from workers.push import push_if_offline
 
-    push_if_offline(rt, item.recipient_id, item.payload["id"])
+
+def publish(rt, jobs: list[Job]) -> None:
+    """Publish committed jobs now; whatever fails here the sweeper publishes."""
+    try:
+        for job in jobs:
+            dramatiq.get_broker().enqueue(to_message(job))
+        with UnitOfWork(rt.sessions) as uow:
+            mark_published(uow.session, [job.outbox_id for job in jobs], datetime.now(timezone.utc))
+            uow.commit()
+    except Exception as e:
+        log.warning("left %d jobs to the outbox sweeper: %r", len(jobs), e)

@@ -1,7 +1,7 @@
 """Push: notify an offline recipient's devices of one message, once per device.
 
-The delivery actor enqueues `send_push` after ringing a user who has no
-live session. A redelivered job never notifies a device twice: each
+The delivery actor commits a `send_push` job (outbox) for each recipient
+who has no live session, and publishes it after ringing. A redelivered job never notifies a device twice: each
 (message, device) has one `pushes` row, settled rows are skipped, and the
 row is locked while its push is in flight.
 """
@@ -15,9 +15,10 @@ import dramatiq
 
 from db.actions.pushes import (PushTarget, lock_push, open_pushes, push_content, record_attempt_failed,
                                record_delivered, record_pruned)
+from db.actions.outbox import queue_job
 from db.engine import UnitOfWork
 from pipeline.errors import HeraldError, PushRejected, PushTokenUnregistered, TransientError
-from pipeline.jobs import PUSH_QUEUE, SEND_PUSH
+from pipeline.jobs import PUSH_QUEUE, SEND_PUSH, Job
 from pipeline.push import build_push
 from workers.broker import runtime
 from workers.push_sender import push_sender
@@ -46,26 +47,25 @@ def send_push(message_id: int, user_id: int) -> None:
     _raise_first(errors)
 
 
-def push_if_offline(rt, user_id: int, message_id: int) -> None:
-    """Enqueue `send_push` when the user has no live session.
+def plan_push(session, rt, user_id: int, message_id: int, now: datetime) -> Job | None:
+    """An outbox row for `send_push` when the user has no live session.
 
-    Presence that cannot be read counts as offline: a needless push is
-    better than a silent phone. Best effort, like the ring: the message
-    itself is safe in the user's stream whatever happens here.
+    Written in the delivery's own transaction, so a push is lost neither when
+    RabbitMQ refuses the enqueue nor when the worker dies after its commit:
+    the maintenance sweeper publishes whatever was not. Presence that cannot
+    be read counts as offline: a needless push beats a silent phone.
     """
     if not rt.settings.push_enabled:
-        return
+        return None
     try:
         online = rt.realtime.is_online(user_id)
     except Exception as e:
         log.warning("presence of user %s unknown (%r); pushing", user_id, e)
         online = False
     if online:
-        return
-    try:
-        send_push.send(message_id, user_id)
-    except Exception as e:
-        log.warning("could not enqueue the push of message %s to user %s: %r", message_id, user_id, e)
+        return None
+    return queue_job(session, queue_name=PUSH_QUEUE, actor_name=SEND_PUSH, args=[message_id, user_id], now=now,
+                     grace_seconds=rt.settings.outbox_sweep_after_seconds, message_id=message_id)
 
 
 def _notify(rt, content: tuple[dict, int | None], push_id: int) -> HeraldError | None:

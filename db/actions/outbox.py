@@ -3,7 +3,7 @@ them; the sweeper republishes what stayed unmarked."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -43,3 +43,14 @@ def claim_unpublished(session: Session, *, now: datetime, limit: int = 500) -> l
         query = query.with_for_update(skip_locked=True)
     return [Job(row.id, row.queue_name, row.actor_name, tuple(row.args)) for row in session.scalars(query)]
 
+
+
+def queue_job(session: Session, *, queue_name: str, actor_name: str, args: list, now: datetime,
+              grace_seconds: int, message_id: int | None = None) -> Job:
+    """An outbox row for a job a worker starts: committed with the work that
+    calls for it, published after commit, swept if that publish is lost."""
+    outbox = Outbox(message_id=message_id, queue_name=queue_name, actor_name=actor_name, args=args,
+                    created_at=now, available_at=now + timedelta(seconds=grace_seconds))
+    session.add(outbox)
+    session.flush()
+    return Job(outbox.id, queue_name, actor_name, tuple(args))

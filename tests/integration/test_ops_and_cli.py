@@ -61,3 +61,15 @@ def test_herald_refuses_a_taken_number_and_an_unknown_user(env, sessions):
 def test_herald_db_upgrade_is_idempotent(env):
     result = run_herald(env, "db", "upgrade")
     assert result.returncode == 0 and "up to date" in result.stderr
+
+
+def test_a_database_outage_answers_503_with_retry_after(env, publisher, sessions):
+    from tests.conftest import Auth
+
+    down = load_settings({**env, "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none"})
+    app = create_app(down, publisher=publisher)
+    business = Auth(app, sessions).user("business", username="acme")  # created in the real database
+    token = Auth(app, sessions).headers(business)
+    response = app.test_client().post("/v1/messages", json={"to": ["+66812345678"], "body": "x"}, headers=token)
+    assert response.status_code == 503
+    assert response.json["code"] == "dependency_unavailable" and response.headers["Retry-After"] == "1"

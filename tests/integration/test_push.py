@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from config import load_settings
 from db.engine import UnitOfWork
-from db.models import Device, Push
+from db.models import Device, Outbox, Push
 from pipeline.errors import PushProviderUnavailable, PushRejected, TransientError
 from pipeline.jobs import PUSH_QUEUE, SEND_PUSH
 from pipeline.push import build_push
@@ -23,7 +23,6 @@ from realtime import RedisRealtime
 from tests.integration.test_openapi import _Contract
 from tests.support.fake_fcm import FakeFcm
 from web.blueprints.apidocs import spec as load_spec
-from workers import push as push_worker
 from workers.broker import Runtime, install_runtime, make_broker
 from workers.delivery import deliver_message
 from workers.push import send_push
@@ -399,30 +398,44 @@ def test_without_fcm_pushes_are_logged_to_the_pushes_table(client, auth, busines
     assert sum("Checkout at 11" in r.getMessage() for r in caplog.records) == 2
 
 
-@pytest.fixture
-def enqueued(monkeypatch):
-    """Push jobs the delivery actor enqueues, recorded instead of sent."""
-    jobs = []
-    monkeypatch.setattr(push_worker.send_push, "send", lambda *args: jobs.append(args))
-    return jobs
+def queued_pushes(sessions):
+    """Push jobs the delivery actor committed to the outbox, and whether published."""
+    with UnitOfWork(sessions) as uow:
+        return [(tuple(row.args), row.published_at is not None) for row in uow.session.scalars(
+            select(Outbox).where(Outbox.actor_name == "send_push").order_by(Outbox.id))]
 
 
-def test_delivering_to_an_offline_user_enqueues_one_push(client, auth, business, worker_runtime, enqueued):
+def test_delivering_to_an_offline_user_commits_and_publishes_one_push(client, auth, business, worker_runtime,
+                                                                       sessions):
     somchai = auth.user("mobile")
     message_id = a_message(client, auth, business, somchai)
     deliver_message.fn(message_id)
     deliver_message.fn(message_id)  # redelivered: nothing positioned, nothing pushed
-    assert enqueued == [(message_id, somchai.id)]
+    assert queued_pushes(sessions) == [((message_id, somchai.id), True)]
 
 
-def test_delivering_to_an_online_user_enqueues_no_push(client, auth, business, settings, worker_runtime, enqueued):
+def test_a_push_the_broker_refuses_stays_in_the_outbox_for_the_sweeper(client, auth, business, worker_runtime,
+                                                                        sessions, monkeypatch):
+    import dramatiq
+
+    def refuse(message, delay=None):
+        raise ConnectionError("rabbitmq away")
+
+    monkeypatch.setattr(dramatiq.get_broker(), "enqueue", refuse)
+    somchai = auth.user("mobile")
+    message_id = a_message(client, auth, business, somchai)
+    deliver_message.fn(message_id)
+    assert queued_pushes(sessions) == [((message_id, somchai.id), False)]
+
+
+def test_delivering_to_an_online_user_enqueues_no_push(client, auth, business, settings, worker_runtime, sessions):
     somchai = auth.user("mobile")
     RedisRealtime.from_url(settings.redis_url).register_session(somchai.id, "socket-1", ttl_seconds=60)
     deliver_message.fn(a_message(client, auth, business, somchai))
-    assert enqueued == []
+    assert queued_pushes(sessions) == []
 
 
-def test_unknown_presence_counts_as_offline(client, auth, business, settings, sessions, enqueued):
+def test_unknown_presence_counts_as_offline(client, auth, business, settings, sessions):
     class PresenceDown(RedisRealtime):
         def is_online(self, user_id):
             raise ConnectionError("redis away")
@@ -431,4 +444,4 @@ def test_unknown_presence_counts_as_offline(client, auth, business, settings, se
     somchai = auth.user("mobile")
     message_id = a_message(client, auth, business, somchai)
     deliver_message.fn(message_id)
-    assert enqueued == [(message_id, somchai.id)]
+    assert [args for args, _ in queued_pushes(sessions)] == [(message_id, somchai.id)]
