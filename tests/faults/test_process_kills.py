@@ -64,3 +64,24 @@ def test_clients_of_a_killed_edge_reconnect_to_another_and_miss_nothing(make_sce
     accounting = scenario.run(fault)
     check(scenario, accounting)
     assert accounting.reconnects >= len(scenario.online)
+
+
+def test_a_worker_stopped_with_sigterm_mid_backlog_exits_cleanly_and_loses_nothing(make_scenario):
+    import os
+    import signal
+
+    scenario = make_scenario("worker-sigterm", messages=300, rate=100)
+    scenario.start_edge()
+
+    def fault(sc):
+        sc.wait_until(lambda: sc.accepted_count() >= 120, "no backlog")
+        first = sc.start_worker()
+        sc.wait_until(lambda: sc.positioned_pairs() >= 40, "the worker never started on the backlog")
+        os.kill(first.popen.pid, signal.SIGTERM)  # dramatiq's main process: a graceful stop
+        assert first.popen.wait(30) == 0, first.log()[-2000:]
+        sc.note(f"worker stopped by SIGTERM at {sc.since_start():.1f}s with "
+                f"{sc.positioned_pairs()}/{sc.expected_pairs()} pairs positioned")
+        sc.start_worker()
+
+    accounting = scenario.run(fault)
+    check(scenario, accounting)
