@@ -11,6 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DELIVER_MESSAGE = "deliver_message"
+# One actor name per lane, same work: Dramatiq serves the jobs a worker
+# process has prefetched by actor priority, so a high job overtakes the
+# low ones already waiting in that process (one shared work queue).
+DELIVER_MESSAGE_HIGH = "deliver_message_high"
+DELIVER_MESSAGE_LOW = "deliver_message_low"
+DELIVERY_ACTORS = {"high": DELIVER_MESSAGE_HIGH, "normal": DELIVER_MESSAGE, "low": DELIVER_MESSAGE_LOW}
+# Dramatiq runs lower numbers first.
+DELIVERY_ACTOR_PRIORITY = {DELIVER_MESSAGE_HIGH: 0, DELIVER_MESSAGE: 10, DELIVER_MESSAGE_LOW: 20}
 SEND_PUSH = "send_push"
 
 PUSH_QUEUE = "push"

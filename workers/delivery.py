@@ -16,7 +16,7 @@ from pipeline.errors import MessageNotFound
 from pipeline.frames import encode, message_frame
 from pipeline.jobs import Job
 from pipeline.routing import NORMAL, delivery_queue
-from rabbitmq.contract import DELIVER_MESSAGE
+from pipeline.jobs import DELIVER_MESSAGE, DELIVERY_ACTOR_PRIORITY
 from rabbitmq.jobs import to_message
 from workers.broker import runtime
 from workers.push import plan_push
@@ -24,8 +24,7 @@ from workers.push import plan_push
 log = logging.getLogger(__name__)
 
 
-@dramatiq.actor(actor_name=DELIVER_MESSAGE, queue_name=delivery_queue(NORMAL, 0))
-def deliver_message(message_id: int) -> None:
+def _deliver(message_id: int) -> None:
     """Position the message for every recipient, then ring live sessions.
 
     The edge publishes this job to any lane/partition queue; the queue a
@@ -50,6 +49,16 @@ def deliver_message(message_id: int) -> None:
     for item in positioned:
         ring(rt, item)
     publish(rt, pushes)
+
+
+def _lane_actor(actor_name: str) -> dramatiq.Actor:
+    """The same work under each lane's actor name and priority."""
+    return dramatiq.actor(_deliver, actor_name=actor_name, queue_name=delivery_queue(NORMAL, 0),
+                          priority=DELIVERY_ACTOR_PRIORITY[actor_name])
+
+
+LANE_ACTORS = {name: _lane_actor(name) for name in DELIVERY_ACTOR_PRIORITY}
+deliver_message = LANE_ACTORS[DELIVER_MESSAGE]
 
 
 def _recipients(session, message: Message) -> list[int]:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from db.actions.sql import insert_ignoring_conflict
 from db.models import DeadLetter, Delivery, Message
 from pipeline import status
-from pipeline.jobs import DELIVER_MESSAGE
+from pipeline.jobs import DELIVERY_ACTORS
 
 DEAD, REQUEUED, DISCARDED = "dead", "requeued", "discarded"
 # Deliveries a dead letter failed carry this prefix in last_error, so a
@@ -59,7 +59,7 @@ def record_dead_letter(session: Session, job: FailedJob, now: datetime) -> bool:
 
 def message_of(session: Session, actor_name: str, args: list) -> Message | None:
     """The Herald message a deliver_message job is about, if it exists."""
-    if actor_name != DELIVER_MESSAGE or not args or type(args[0]) is not int:
+    if actor_name not in DELIVERY_ACTORS.values() or not args or type(args[0]) is not int:
         return None
     return session.get(Message, args[0])
 

@@ -13,7 +13,7 @@ from db.actions.users import mobile_user_for_phone
 from db.models import Delivery, Message, Outbox, User
 from pipeline import status
 from pipeline.errors import RecipientNotFound
-from pipeline.jobs import DELIVER_MESSAGE, Job
+from pipeline.jobs import DELIVERY_ACTORS, Job
 from pipeline.phones import normalize_phone
 from pipeline.routing import delivery_queue, partition_for
 from pipeline.schedule import due_at, expires_at, is_scheduled
@@ -71,11 +71,12 @@ def accept_oneway(session: Session, *, sender: User, targets: list[str | int], b
     queue_name = delivery_queue(priority, partition_for(recipients[0].id, partitions))
     scheduled = is_scheduled(now, schedule.send_at)
     available = due_at(now, schedule.send_at) if scheduled else now + timedelta(seconds=schedule.sweep_grace_seconds)
-    outbox = Outbox(message_id=message.id, queue_name=queue_name, actor_name=DELIVER_MESSAGE,
+    actor = DELIVERY_ACTORS[priority]
+    outbox = Outbox(message_id=message.id, queue_name=queue_name, actor_name=actor,
                     args=[message.id], created_at=now, available_at=available)
     session.add(outbox)
     session.flush()
-    jobs = [] if scheduled else [Job(outbox.id, queue_name, DELIVER_MESSAGE, (message.id,))]
+    jobs = [] if scheduled else [Job(outbox.id, queue_name, actor, (message.id,))]
     return Accepted(message, jobs)
 
 
