@@ -19,3 +19,23 @@ def user_channel(user_id: int, namespace: str = DEFAULT_NAMESPACE) -> str:
 def sessions_key(user_id: int, namespace: str = DEFAULT_NAMESPACE) -> str:
     """The sorted set of a user's live sessions (score: expiry, epoch seconds)."""
     return f"{namespace}:sessions:{user_id}"
+
+
+def presence_key(user_id: int, namespace: str = DEFAULT_NAMESPACE) -> str:
+    """The hash of a user's sessions' presence (field: session id, value: "state expiry")."""
+    return f"{namespace}:presence:{user_id}"
+
+
+def last_seen_key(user_id: int, namespace: str = DEFAULT_NAMESPACE) -> str:
+    """When the user was last connected (epoch seconds)."""
+    return f"{namespace}:last_seen:{user_id}"
+
+
+def announced_key(user_id: int, namespace: str = DEFAULT_NAMESPACE) -> str:
+    """The presence last told to the user's contacts: only changes are told."""
+    return f"{namespace}:presence_announced:{user_id}"
+
+
+def presence_watch_key(namespace: str = DEFAULT_NAMESPACE) -> str:
+    """Sorted set of users with sessions (score: latest expiry), for the expiry sweep."""
+    return f"{namespace}:presence_watch"

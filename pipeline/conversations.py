@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pipeline.errors import Forbidden, ValidationFailed
+from pipeline.errors import Forbidden, GroupFull, ValidationFailed
 
 DIRECT = "direct"
 GROUP = "group"
@@ -49,7 +49,7 @@ def check_removal(actor_role: str, target_role: str) -> None:
 
 def check_member_limit(current: int, adding: int, limit: int) -> None:
     if current + adding > limit:
-        raise ValidationFailed(f"a group has at most {limit} members")
+        raise GroupFull(f"a group has at most {limit} members")
 
 
 def edit_allowed(now: datetime, created_at: datetime, window_seconds: int) -> bool:

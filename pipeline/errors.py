@@ -210,3 +210,44 @@ class EditWindowPassed(Conflict):
 class MessageDeleted(Conflict):
     code = "message_deleted"
     title = "The message was deleted"
+
+
+class MessageReadOnly(Forbidden):
+    code = "message_read_only"
+    title = "One-way messages cannot be changed"
+
+
+class NotSender(Forbidden):
+    code = "not_sender"
+    title = "Only the sender may change this message"
+
+
+class UserBlocked(Forbidden):
+    # Said only to the blocker, who knows: their app can offer "unblock".
+    code = "user_blocked"
+    title = "You blocked this user; unblock them to message them"
+
+
+class InvalidEmoji(ValidationFailed):
+    code = "invalid_emoji"
+    title = "Not a reaction emoji"
+
+
+class UserNotFound(ValidationFailed):
+    code = "user_not_found"
+    title = "User not found"
+
+
+class NotAGroup(Conflict):
+    code = "not_a_group"
+    title = "Direct conversations have no membership changes"
+
+
+class GroupFull(ValidationFailed):
+    code = "group_full"
+    title = "The group has reached its member limit"
+
+
+class LastOwner(Conflict):
+    code = "last_owner"
+    title = "A group keeps at least one owner"

@@ -8,10 +8,21 @@ a shortcut; the database stream is the store a socket falls back on.
 
 from realtime.base import Realtime
 from realtime.memory import InProcessRealtime
+from realtime.presence_memory import InProcessPresence
+from realtime.presence_redis import RedisPresence
 from realtime.redis_backend import RedisRealtime
 
-__all__ = ["Realtime", "InProcessRealtime", "RedisRealtime", "make_realtime"]
+__all__ = ["Realtime", "InProcessRealtime", "RedisRealtime", "make_realtime",
+           "InProcessPresence", "RedisPresence", "make_presence"]
 
 
 def make_realtime(redis_url: str | None, namespace: str) -> Realtime:
     return RedisRealtime.from_url(redis_url, namespace) if redis_url else InProcessRealtime()
+
+
+def make_presence(realtime: Realtime, redis_url: str | None, namespace: str):
+    """Presence lives where the rings go: in this process when the rings do
+    (embedded mode holds every socket), in Redis otherwise."""
+    if isinstance(realtime, InProcessRealtime) or not redis_url:
+        return InProcessPresence()
+    return RedisPresence.from_url(redis_url, namespace)

@@ -8,7 +8,9 @@ from datetime import datetime, timezone
 
 import pytest
 import redis as redis_lib
+from psycopg.errors import DeadlockDetected
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from config import load_settings
 from db.actions.users import create_user
@@ -69,10 +71,23 @@ def engine(database_url):
 
 @pytest.fixture
 def sessions(engine):
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    _truncate_all(engine)
     return make_session_factory(engine)
+
+
+def _truncate_all(engine, attempts: int = 5) -> None:
+    """Empty every table. An e2e stack's processes may still be reading (a
+    socket closing at the end of the previous test tells contacts), and
+    PostgreSQL may pick our TRUNCATE as the victim of that deadlock: retry."""
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    for attempt in range(attempts):
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError as e:
+            if not isinstance(e.orig, DeadlockDetected) or attempt == attempts - 1:
+                raise
 
 
 class RecordingPublisher:

@@ -13,12 +13,13 @@ from pipeline.routing import delivery_queues
 from rabbitmq.contract import PUSH_QUEUE
 from rabbitmq.depths import FixedDepth, QueueDepths
 from rabbitmq.publisher import BatchPublisher
-from realtime import make_realtime
+from realtime import make_presence, make_realtime
 from web import problems
 from web.admin.session import session_secret
 from web.auth.sms import make_sms_sender
 from web.auth.tokens import TokenConfig
 from web.extensions import limiter, sock
+from web.presence import PresenceSweeper
 from web.resources import EdgeResources
 from web.ws.hub import Hub
 
@@ -50,7 +51,9 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
         settings=settings, sessions=sessions, publisher=publisher, realtime=realtime,
         hub=Hub(realtime), tokens=TokenConfig.from_settings(settings), engine=engine,
         # Built here so an unknown SMS_SENDER fails at start-up, not at the first code.
-        sms=make_sms_sender(settings.sms_sender), depths=depths)
+        sms=make_sms_sender(settings.sms_sender), depths=depths,
+        presence=make_presence(realtime, settings.redis_url, settings.redis_namespace),
+        presence_sweeper=PresenceSweeper(settings.ws_ping_seconds))
     problems.init_app(app)
     limiter.init_app(app)
     sock.init_app(app)
@@ -79,6 +82,11 @@ def _queue_depths(settings: Settings):
 
 def _register_blueprints(app: Flask) -> None:
     from web.blueprints import admin_api, admin_pages, apidocs, auth, conversations, devices, messages, ops, ws
+    from web.blueprints import presence, privacy
+    from web.blueprints import conversation_members, conversation_messages, conversation_status
+    from web.blueprints import blocks, message_changes, reactions
 
-    for module in (ops, apidocs, auth, messages, conversations, ws, devices, admin_api, admin_pages):
+    for module in (ops, apidocs, auth, messages, conversations, ws, devices, admin_api, admin_pages,
+                   presence, privacy, conversation_messages, conversation_members, conversation_status,
+                   message_changes, reactions, blocks):
         app.register_blueprint(module.bp)

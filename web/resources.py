@@ -23,6 +23,8 @@ class EdgeResources:
     engine: Any
     sms: Any
     depths: Any
+    presence: Any = None  # realtime.RedisPresence | InProcessPresence
+    presence_sweeper: Any = None  # web.presence.PresenceSweeper, started by the first socket
 
 
 def resources() -> EdgeResources:

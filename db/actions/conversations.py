@@ -7,10 +7,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from db.actions.blocks import check_not_blocked_by
 from db.actions.sql import insert_ignoring_conflict
 from db.models import Block, Conversation, ConversationMember, User
 from pipeline import conversations as rules
-from pipeline.errors import CannotMessage, ConversationClosed, NotFound, RecipientNotFound
+from pipeline.errors import CannotMessage, ConversationClosed, NotFound, RecipientNotFound, UserBlocked
 
 
 def member(session: Session, conversation_id: int, user_id: int) -> ConversationMember | None:
@@ -74,12 +75,14 @@ def create_group(session: Session, owner: User, title: str, member_ids: list[int
     Raises:
         RecipientNotFound: an unknown user id.
         ValidationFailed: over the member limit.
+        CannotMessage: a member blocked the owner.
     """
     others = sorted(set(member_ids) - {owner.id})
     rules.check_member_limit(1, len(others), limit)
     found = session.scalar(select(func.count()).select_from(User).where(User.id.in_(others))) if others else 0
     if found != len(others):
         raise RecipientNotFound("every member must be an existing user")
+    check_not_blocked_by(session, owner.id, others)
     conversation = Conversation(kind=rules.GROUP, title=title, created_by=owner.id, created_at=now,
                                 status=rules.ACTIVE, context_ref=context_ref, last_seq=0)
     session.add(conversation)
@@ -93,10 +96,13 @@ def create_group(session: Session, owner: User, title: str, member_ids: list[int
 
 
 def check_can_send(session: Session, conversation: Conversation, sender_id: int) -> None:
-    """Raises ConversationClosed, or CannotMessage when the other side of a direct conversation blocked the sender."""
+    """Raises ConversationClosed; in a direct conversation CannotMessage when the other side
+    blocked the sender, UserBlocked when the sender blocked the other side."""
     if conversation.status == rules.CLOSED:
         raise ConversationClosed()
     if conversation.kind == rules.DIRECT:
         others = [uid for uid in active_member_ids(session, conversation.id) if uid != sender_id]
         if any(is_blocked(session, other, sender_id) for other in others):
             raise CannotMessage()
+        if any(is_blocked(session, sender_id, other) for other in others):
+            raise UserBlocked()

@@ -90,7 +90,7 @@ def message_status(session: Session, message: Message) -> dict:
     return {
         "id": message.id,
         "kind": message.kind,
-        "body": message.body,
+        "body": None if message.deleted_at else message.body,
         "priority": message.priority,
         "sender_id": message.sender_id,
         "created_at": _iso(message.created_at),

@@ -7,6 +7,8 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from db.actions.event_state import live_payloads
+from db.actions.reactions import reaction_summaries
 from db.actions.sql import insert_ignoring_conflict
 from db.models import Delivery, Message, Stream, StreamEvent, User
 from pipeline.frames import event_frame, message_frame
@@ -34,10 +36,11 @@ def last_position(session: Session, user_id: int) -> int:
     return session.scalar(select(Stream.last_position).where(Stream.user_id == user_id)) or 0
 
 
-def message_payload(message: Message, sender: User) -> dict:
+def message_payload(message: Message, sender: User, reactions: list[dict] | None = None) -> dict:
     """What a recipient sees of a message (the `message` of a frame).
 
-    A deleted message keeps its slot (id, seq) but not its body.
+    A deleted message keeps its slot (id, seq) but not its body (nor its
+    reactions). `reactions` are the viewer's summaries (reaction_summaries).
     """
     return {
         "id": message.id,
@@ -51,7 +54,16 @@ def message_payload(message: Message, sender: User) -> dict:
         "edited_at": _iso(message.edited_at),
         "deleted": message.deleted_at is not None,
         "reply_allowed": message.kind != "oneway",
+        "reactions": [] if message.deleted_at else (reactions or []),
     }
+
+
+def message_payloads(session: Session, messages: list[Message], viewer_id: int) -> list[dict]:
+    """A page of messages as `viewer_id` sees them: senders and reactions in one query each."""
+    sender_ids = {m.sender_id for m in messages}
+    senders = {u.id: u for u in session.scalars(select(User).where(User.id.in_(sender_ids)))}
+    reactions = reaction_summaries(session, [m.id for m in messages], viewer_id)
+    return [message_payload(m, senders[m.sender_id], reactions.get(m.id)) for m in messages]
 
 
 def append_event(session: Session, user_id: int, event_key: str, kind: str, payload: dict,
@@ -92,8 +104,10 @@ def _message_frames(session, user_id, after, now, limit, conversation_id):
              .order_by(Delivery.position).limit(limit))
     if conversation_id is not None:
         query = query.where(Message.conversation_id == conversation_id)
-    return [(position, message_frame(position, message_payload(message, sender)))
-            for position, message, sender in session.execute(query).all()]
+    rows = session.execute(query).all()
+    reactions = reaction_summaries(session, [message.id for _, message, _ in rows], user_id)
+    return [(position, message_frame(position, message_payload(message, sender, reactions.get(message.id))))
+            for position, message, sender in rows]
 
 
 def _event_frames(session, user_id, after, limit, conversation_id):
@@ -102,7 +116,8 @@ def _event_frames(session, user_id, after, limit, conversation_id):
     events = session.scalars(query).all()
     if conversation_id is not None:
         events = [e for e in events if e.payload.get("conversation_id") == conversation_id]
-    return [(e.position, event_frame(e.kind, e.position, e.payload)) for e in events]
+    payloads = live_payloads(session, [(e.kind, e.payload) for e in events])
+    return [(e.position, event_frame(e.kind, e.position, payload)) for e, payload in zip(events, payloads)]
 
 
 def _iso(value: datetime | None) -> str | None:

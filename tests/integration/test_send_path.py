@@ -75,7 +75,7 @@ def test_delivery_positions_each_recipient_and_rings_their_sessions(client, auth
         "id": message_id, "kind": "oneway", "conversation_id": None, "seq": None, "body": "hello",
         "priority": "normal", "sender": {"id": business.id, "name": "Acme", "role": "business"},
         "created_at": delivery.accepted_at.isoformat(), "edited_at": None, "deleted": False,
-        "reply_allowed": False}}
+        "reply_allowed": False, "reactions": []}}
 
 
 def _next_message(pubsub, timeout=3.0):

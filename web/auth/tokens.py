@@ -50,7 +50,10 @@ class Claims:
 
 
 def issue_access_token(config: TokenConfig, *, user_id: int, role: str,
-                       now: datetime | None = None, ttl_seconds: int | None = None) -> str:
+                       now: datetime | None = None, ttl_seconds: int | None = None,
+                       context: int | None = None) -> str:
+    """A signed access token; `context` (a conversation id, the `ctx` claim)
+    scopes it to that one conversation."""
     now = now or datetime.now(timezone.utc)
     payload = {
         "sub": str(user_id),
@@ -60,6 +63,8 @@ def issue_access_token(config: TokenConfig, *, user_id: int, role: str,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=ttl_seconds or config.ttl_seconds)).timestamp()),
     }
+    if context is not None:
+        payload["ctx"] = context
     return jwt.encode(payload, config.signing_key, algorithm=config.algorithm)
 
 

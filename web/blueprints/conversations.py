@@ -1,4 +1,8 @@
-"""Conversations: direct (one per pair) and group, and their messages."""
+"""Conversations: create direct (one per pair) or group, list, show, unread badge.
+
+Messages, members and status live in conversation_messages.py,
+conversation_members.py and conversation_status.py.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +12,24 @@ from typing import Annotated, Literal
 from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from db.actions.chat_messages import history
+from db.actions.conversation_lists import (conversations_page, last_messages, summary, unread_badge,
+                                           unread_counts)
 from db.actions.conversations import conversation_for_member, create_group, get_or_create_direct
 from db.actions.reads import unread_count
-from db.actions.stream import message_payload
 from db.actions.users import mobile_user_for_phone
 from db.engine import UnitOfWork
 from db.models import User
 from pipeline.errors import BadRequest, RecipientNotFound, ValidationFailed
 from pipeline.phones import looks_like_phone, normalize_phone
 from web.auth.identity import caller, requires
-from web.chat import read_conversation, send_chat
+from web.auth.scope import conversation_scope
+from web.paging import flag, page_limit
 from web.requests import parse
 from web.resources import resources
 
 bp = Blueprint("conversations", __name__, url_prefix="/v1/conversations")
 Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+context = conversation_scope  # kept for importers of the older name
 
 
 class CreateConversation(BaseModel):
@@ -35,28 +41,12 @@ class CreateConversation(BaseModel):
     context_ref: Text | None = None
 
 
-class SendChat(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    body: Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
-    client_msg_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
-
-
-class Read(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    up_to_seq: Annotated[int, Field(ge=0)]
-
-
-def context() -> int | None:
-    """A token scoped to one conversation (see the scoped-token endpoint)."""
-    return int(caller().context) if caller().context else None
-
-
 @bp.post("")
 @requires("mobile", "business")
 def create():
     """Get or create the direct conversation with a user (200/201), or create a group (201)."""
     command, _ = parse(CreateConversation)
-    if context() is not None:
+    if conversation_scope() is not None:
         raise BadRequest("a token scoped to one conversation cannot create conversations")
     if command.context_ref and caller().role != "business":
         raise ValidationFailed("only businesses set a context reference")
@@ -93,6 +83,29 @@ def _other(session, target, now) -> User:
     return user
 
 
+@bp.get("")
+@requires()
+def list_own():
+    """The caller's conversations, latest activity first, a page at a time."""
+    archived, limit = flag("archived"), page_limit()
+    with UnitOfWork(resources().sessions) as uow:
+        rows, next_cursor = conversations_page(uow.session, caller().user_id, archived=archived,
+                                               context=conversation_scope(), limit=limit,
+                                               cursor=request.args.get("cursor") or None)
+        previews = last_messages(uow.session, [conversation for conversation, _ in rows])
+        unread = unread_counts(uow.session, caller().user_id, [conversation.id for conversation, _ in rows])
+        items = [summary(c, m, unread.get(c.id, 0), previews.get(c.id)) for c, m in rows]
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@bp.get("/unread-count")
+@requires()
+def unread_total():
+    """For a badge: unread messages over the caller's non-archived conversations."""
+    with UnitOfWork(resources().sessions) as uow:
+        return unread_badge(uow.session, caller().user_id, conversation_scope())
+
+
 @bp.get("/<int:conversation_id>")
 @requires()
 def get(conversation_id: int):
@@ -100,57 +113,9 @@ def get(conversation_id: int):
 
 
 def view(conversation_id: int) -> dict:
+    """The conversation as the caller sees it (404 unless a member)."""
     with UnitOfWork(resources().sessions) as uow:
-        conversation, member = conversation_for_member(uow.session, conversation_id, caller().user_id, context())
-        return {"id": conversation.id, "kind": conversation.kind, "title": conversation.title,
-                "status": conversation.status, "context_ref": conversation.context_ref,
-                "last_seq": conversation.last_seq, "role": member.role, "read_seq": member.read_seq,
-                "unread": unread_count(uow.session, conversation.id, member.user_id, member.read_seq),
-                "archived": member.archived_at is not None,
-                "created_at": conversation.created_at.isoformat()}
-
-
-@bp.post("/<int:conversation_id>/messages")
-@requires()
-def send(conversation_id: int):
-    """Accept a chat message; a resend with the same client_msg_id is a no-op."""
-    command, _ = parse(SendChat)
-    accepted = send_chat(resources(), caller().user_id, conversation_id, command.body, command.client_msg_id,
-                         context())
-    answer = {"id": accepted.message.id, "seq": accepted.message.seq, "status": "accepted",
-              "client_msg_id": accepted.message.client_msg_id}
-    headers = {"Location": f"/v1/messages/{accepted.message.id}"}
-    if accepted.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return answer, 202, headers
-
-
-@bp.get("/<int:conversation_id>/messages")
-@requires()
-def list_messages(conversation_id: int):
-    """History by seq: `before` (newest first page by default) or `after`."""
-    before, after = _seq_arg("before"), _seq_arg("after")
-    limit = min(_seq_arg("limit") or 50, 200)
-    with UnitOfWork(resources().sessions) as uow:
-        conversation_for_member(uow.session, conversation_id, caller().user_id, context())
-        messages = history(uow.session, conversation_id, before=before, after=after, limit=limit)
-        items = [message_payload(m, uow.session.get(User, m.sender_id)) for m in messages]
-    return {"items": items,
-            "before": items[0]["seq"] if items else None, "after": items[-1]["seq"] if items else None}
-
-
-def _seq_arg(name: str) -> int | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return None
-    if not raw.isdigit():
-        raise BadRequest(f"{name} must be a non-negative integer")
-    return int(raw)
-
-
-@bp.post("/<int:conversation_id>/read")
-@requires()
-def read(conversation_id: int):
-    """Move the caller's read marker forward (it never moves back)."""
-    command, _ = parse(Read)
-    return read_conversation(resources(), caller().user_id, conversation_id, command.up_to_seq, context())
+        conversation, member = conversation_for_member(uow.session, conversation_id, caller().user_id,
+                                                       conversation_scope())
+        unread = unread_count(uow.session, conversation.id, member.user_id, member.read_seq)
+        return summary(conversation, member, unread, last_messages(uow.session, [conversation]).get(conversation.id))

@@ -17,6 +17,7 @@ from pipeline.errors import BadRequest, NotFound, Overloaded, ReplyNotAllowed, V
 from pipeline.fingerprint import request_fingerprint
 from pipeline.schedule import check_schedule
 from web.auth.identity import caller, requires
+from web.auth.scope import conversation_scope
 from web.extensions import limiter
 from web.requests import parse
 from web.resources import resources
@@ -100,7 +101,7 @@ def get_message(message_id: int):
     """The message and each recipient's status: for its sender or an admin."""
     with UnitOfWork(resources().sessions) as uow:
         message = uow.session.get(Message, message_id)
-        if message is None or not _may_read_status(message):
+        if message is None or not _may_read_status(message) or not _in_scope(message):
             raise NotFound(f"no message {message_id}")
         return message_status(uow.session, message)
 
@@ -113,7 +114,7 @@ def reply(message_id: int):
         message = uow.session.get(Message, message_id)
         is_recipient = message is not None and uow.session.query(Delivery.id).filter_by(
             message_id=message_id, recipient_id=caller().user_id).first() is not None
-        if message is None or not (is_recipient or message.sender_id == caller().user_id):
+        if message is None or not (is_recipient or message.sender_id == caller().user_id) or not _in_scope(message):
             raise NotFound(f"no message {message_id}")
         if message.kind == "oneway":
             raise ReplyNotAllowed("this is a one-way message: its recipients cannot reply")
@@ -122,3 +123,9 @@ def reply(message_id: int):
 
 def _may_read_status(message: Message) -> bool:
     return caller().role == "admin" or message.sender_id == caller().user_id
+
+
+def _in_scope(message: Message) -> bool:
+    """A token scoped to one conversation sees only that conversation's messages (D24)."""
+    scope = conversation_scope()
+    return scope is None or message.conversation_id == scope

@@ -6,9 +6,11 @@ from __future__ import annotations
 from pipeline.errors import HeraldError
 from pipeline.frames import ClientFrame, error_frame
 from web.chat import read_conversation, send_chat
+from web.ws.signals import SocketSignals
 
 
-def handle(res, user_id: int, frame: ClientFrame, context: int | None) -> list[dict]:
+def handle(res, user_id: int, frame: ClientFrame, context: int | None,
+           signals: SocketSignals | None = None) -> list[dict]:
     """Frames to send back to this socket (errors included, never raised)."""
     raw = frame.raw or {}
     try:
@@ -18,7 +20,7 @@ def handle(res, user_id: int, frame: ClientFrame, context: int | None) -> list[d
             read_conversation(res, user_id, raw["conversation_id"], raw["up_to_seq"], context)
             return []
         handler = EPHEMERAL.get(frame.type)
-        return handler(res, user_id, raw, context) if handler else []
+        return handler(signals, raw) if handler and signals else []
     except HeraldError as e:
         answer = error_frame(e.code, e.detail)
         if "client_msg_id" in raw:
@@ -33,5 +35,6 @@ def _send(res, user_id: int, raw: dict, context: int | None) -> dict:
             "replayed": accepted.replayed}
 
 
-# Typing and presence are relayed, never stored: filled in by web.ws.ephemeral.
-EPHEMERAL: dict = {}
+# Typing and presence are relayed, never stored; they need the socket's own
+# state (its session, its typing rate limit), so they take its SocketSignals.
+EPHEMERAL = {"typing": SocketSignals.on_typing, "presence": SocketSignals.on_presence}

@@ -24,6 +24,7 @@ from pipeline.frames import (clamp_ack, encode, error_frame, next_action,
 from web.ws import commands
 from web.ws.acks import AckBuffer
 from web.ws.mailbox import Mailbox
+from web.ws.signals import SocketSignals, ephemeral_in_scope
 
 log = logging.getLogger(__name__)
 REPLAY_PAGE = 500
@@ -41,6 +42,7 @@ class Connection:
         self.session_id = uuid.uuid4().hex
         self.closed = threading.Event()
         self.acks = AckBuffer(res, user_id, context)
+        self.signals = SocketSignals(res, user_id, self.session_id, context)
 
     def run(self) -> None:
         self._register()
@@ -80,7 +82,8 @@ class Connection:
 
     def _deliver(self, position: int | None, text: str) -> None:
         if position is None:
-            self._send(text)
+            if ephemeral_in_scope(text, self.context):
+                self._send(text)
             return
         action = next_action(self.last_sent, position)
         if action == "send":
@@ -143,7 +146,7 @@ class Connection:
         elif frame.type in ("ack", "read"):
             self.acks.note(frame.type, clamp_ack(frame.position, self.last_sent))
         else:
-            for answer in commands.handle(self.res, self.user_id, frame, self.context):
+            for answer in commands.handle(self.res, self.user_id, frame, self.context, self.signals):
                 self.mailbox.offer(None, encode(answer))
 
     def _register(self) -> None:
@@ -151,12 +154,14 @@ class Connection:
             self.res.realtime.register_session(self.user_id, self.session_id, self.settings.ws_ping_seconds * 3)
         except Exception as e:  # presence unknown → treated as offline; delivery still reaches the stream
             log.warning("could not register session: %r", e)
+        self.signals.beat()  # presence: this session is live; last seen is now
 
     def _unregister(self) -> None:
         try:
             self.res.realtime.unregister_session(self.user_id, self.session_id)
         except Exception as e:
             log.warning("could not unregister session: %r", e)
+        self.signals.leave()
 
 
 def in_scope(text: str, context: int | None) -> bool:

@@ -1,0 +1,79 @@
+"""A conversation's messages: send, history by seq, read marker."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from flask import Blueprint, request
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from db.actions.chat_messages import history
+from db.actions.conversations import conversation_for_member
+from db.actions.stream import message_payloads
+from db.engine import UnitOfWork
+from pipeline.errors import BadRequest
+from web.auth.identity import caller, requires
+from web.auth.scope import conversation_scope
+from web.chat import read_conversation, send_chat
+from web.requests import parse
+from web.resources import resources
+
+bp = Blueprint("conversation_messages", __name__, url_prefix="/v1/conversations")
+
+
+class SendChat(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    body: Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+    client_msg_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+
+
+class Read(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    up_to_seq: Annotated[int, Field(ge=0)]
+
+
+@bp.post("/<int:conversation_id>/messages")
+@requires()
+def send(conversation_id: int):
+    """Accept a chat message; a resend with the same client_msg_id is a no-op."""
+    command, _ = parse(SendChat)
+    accepted = send_chat(resources(), caller().user_id, conversation_id, command.body, command.client_msg_id,
+                         conversation_scope())
+    answer = {"id": accepted.message.id, "seq": accepted.message.seq, "status": "accepted",
+              "client_msg_id": accepted.message.client_msg_id}
+    headers = {"Location": f"/v1/messages/{accepted.message.id}"}
+    if accepted.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return answer, 202, headers
+
+
+@bp.get("/<int:conversation_id>/messages")
+@requires()
+def list_messages(conversation_id: int):
+    """History by seq: `before` (newest first page by default) or `after`."""
+    before, after = _seq_arg("before"), _seq_arg("after")
+    limit = min(_seq_arg("limit") or 50, 200)
+    with UnitOfWork(resources().sessions) as uow:
+        conversation_for_member(uow.session, conversation_id, caller().user_id, conversation_scope())
+        messages = history(uow.session, conversation_id, before=before, after=after, limit=limit)
+        items = message_payloads(uow.session, messages, caller().user_id)  # reactions batch-loaded
+    return {"items": items,
+            "before": items[0]["seq"] if items else None, "after": items[-1]["seq"] if items else None}
+
+
+def _seq_arg(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        raise BadRequest(f"{name} must be a non-negative integer")
+    return int(raw)
+
+
+@bp.post("/<int:conversation_id>/read")
+@requires()
+def read(conversation_id: int):
+    """Move the caller's read marker forward (it never moves back)."""
+    command, _ = parse(Read)
+    return read_conversation(resources(), caller().user_id, conversation_id, command.up_to_seq,
+                             conversation_scope())
