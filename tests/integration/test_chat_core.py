@@ -8,23 +8,13 @@ from sqlalchemy import select
 from db.engine import UnitOfWork
 from db.models import Conversation, Delivery, Message, StreamEvent
 from db.actions.stream import replay
-from realtime import InProcessRealtime
-from workers.broker import Runtime, install_runtime
-from workers.delivery import deliver_message
-from workers.fan_out import fan_out_event
+from tests.support.chat import job_runner
 
 
 @pytest.fixture
 def worker(settings, sessions, publisher):
     """Runs every job the edge published, in order, in this process."""
-    install_runtime(Runtime(settings, sessions, InProcessRealtime()))
-    actors = {"deliver_message": deliver_message.fn, "fan_out_event": fan_out_event.fn}
-
-    def run():
-        while publisher.jobs:
-            job = publisher.jobs.pop(0)
-            actors[job.actor_name](*job.args)
-    return run
+    return job_runner(settings, sessions, publisher)
 
 
 def direct(client, auth, me, other):

@@ -12,14 +12,14 @@ from pydantic import BaseModel, ConfigDict, StrictInt
 from db.actions.blocks import block_user, block_view, list_blocks, unblock_user
 from db.engine import UnitOfWork
 from db.models import User
-from pipeline.errors import BadRequest, Forbidden
+from pipeline.errors import Forbidden
 from web.auth.identity import caller, requires
 from web.auth.scope import conversation_scope
+from web.paging import page_limit
 from web.requests import parse
 from web.resources import resources
 
 bp = Blueprint("blocks", __name__, url_prefix="/v1/blocks")
-PAGE_DEFAULT, PAGE_MAX = 50, 100
 
 
 class BlockUser(BaseModel):
@@ -64,14 +64,6 @@ def list_own():
     """The caller's blocks, newest first, a page at a time."""
     me = _account_wide()
     with UnitOfWork(resources().sessions) as uow:
-        page, next_cursor = list_blocks(uow.session, me, limit=_limit(), cursor=request.args.get("cursor") or None)
+        page, next_cursor = list_blocks(uow.session, me, limit=page_limit(), cursor=request.args.get("cursor") or None)
         return {"items": [block_view(b, u) for b, u in page], "next_cursor": next_cursor}
 
-
-def _limit() -> int:
-    raw = request.args.get("limit", "")
-    if raw == "":
-        return PAGE_DEFAULT
-    if not raw.isdigit() or not 1 <= int(raw) <= PAGE_MAX:
-        raise BadRequest(f"limit must be an integer from 1 to {PAGE_MAX}")
-    return int(raw)

@@ -10,13 +10,13 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from db.actions.devices import delete_own_device, device_view, list_devices, register_device
 from db.engine import UnitOfWork
-from pipeline.errors import BadRequest, NotFound
+from pipeline.errors import NotFound
 from web.auth.identity import caller, requires
+from web.paging import page_limit
 from web.requests import parse
 from web.resources import resources
 
 bp = Blueprint("devices", __name__, url_prefix="/v1/devices")
-PAGE_DEFAULT, PAGE_MAX = 50, 100
 
 
 class RegisterDevice(BaseModel):
@@ -42,7 +42,7 @@ def register():
 def list_own():
     """The caller's devices, oldest first, a page at a time."""
     with UnitOfWork(resources().sessions) as uow:
-        devices, next_cursor = list_devices(uow.session, caller().user_id, limit=_limit(),
+        devices, next_cursor = list_devices(uow.session, caller().user_id, limit=page_limit(),
                                             cursor=request.args.get("cursor") or None)
         return {"items": [device_view(d) for d in devices], "next_cursor": next_cursor}
 
@@ -57,11 +57,3 @@ def delete(device_id: int):
         uow.commit()
     return "", 204
 
-
-def _limit() -> int:
-    raw = request.args.get("limit", "")
-    if raw == "":
-        return PAGE_DEFAULT
-    if not raw.isdigit() or not 1 <= int(raw) <= PAGE_MAX:
-        raise BadRequest(f"limit must be an integer from 1 to {PAGE_MAX}")
-    return int(raw)
