@@ -13,8 +13,10 @@ import queue
 import threading
 import time
 
+import pybreaker
 import redis
 
+from pipeline.errors import DependencyUnavailable
 from pipeline.channels import DEFAULT_NAMESPACE, sessions_key, user_channel
 from realtime.base import RESYNC, Listener
 
@@ -30,10 +32,27 @@ class RedisRealtime:
         self._listener: Listener | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        # Fail fast while Redis is away (callers treat presence as unknown →
+        # offline, and a lost ring is recovered from the stream). `calling()`,
+        # not `call()`: pybreaker #55 holds its lock across `call()`.
+        self._breaker = pybreaker.CircuitBreaker(fail_max=5, reset_timeout=5, name="redis",
+                                                 throw_new_error_on_trip=False)
+
+    def _guarded(self, call, *args):
+        """Run one Redis command through the breaker.
+
+        Raises:
+            DependencyUnavailable: the breaker is open; Redis was not called.
+        """
+        try:
+            with self._breaker.calling():
+                return call(*args)
+        except pybreaker.CircuitBreakerError:
+            raise DependencyUnavailable("Redis calls are failing; the circuit is open") from None
 
     @classmethod
     def from_url(cls, url: str, namespace: str = DEFAULT_NAMESPACE) -> "RedisRealtime":
-        return cls(redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5,
+        return cls(redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2,
                                         health_check_interval=30), namespace)
 
     def _channel(self, user_id: int) -> str:
@@ -43,10 +62,10 @@ class RedisRealtime:
         return sessions_key(user_id, self._namespace)
 
     def ring(self, user_id: int, payload: str) -> None:
-        self._redis.publish(self._channel(user_id), payload)
+        self._guarded(self._redis.publish, self._channel(user_id), payload)
 
     def is_online(self, user_id: int) -> bool:
-        return self._redis.zcount(self._sessions(user_id), time.time(), "+inf") > 0
+        return self._guarded(self._redis.zcount, self._sessions(user_id), time.time(), "+inf") > 0
 
     def register_session(self, user_id: int, session_id: str, ttl_seconds: int) -> None:
         key = self._sessions(user_id)
@@ -55,10 +74,10 @@ class RedisRealtime:
         pipe.zadd(key, {session_id: now + ttl_seconds})
         pipe.zremrangebyscore(key, "-inf", now)
         pipe.expire(key, ttl_seconds * 2)
-        pipe.execute()
+        self._guarded(pipe.execute)
 
     def unregister_session(self, user_id: int, session_id: str) -> None:
-        self._redis.zrem(self._sessions(user_id), session_id)
+        self._guarded(self._redis.zrem, self._sessions(user_id), session_id)
 
     def listen(self, listener: Listener) -> None:
         with self._lock:
