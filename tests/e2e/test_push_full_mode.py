@@ -98,3 +98,23 @@ def test_a_user_online_on_a_websocket_gets_the_frame_and_no_push(stack, auth, se
     assert fake_fcm.delivered_to("e2e-online-token") == []
     with UnitOfWork(sessions) as uow:
         assert uow.session.scalars(select(Push)).all() == []
+
+
+def test_a_provider_that_fails_for_a_while_then_recovers_delivers_each_push_once(stack, auth, sessions, fake_fcm):
+    """The fault scenario of the pipeline issue: FCM answers 503 three times
+    (the SDK's own retry and Dramatiq's retry absorb them), then recovers."""
+    business = auth.user("business", username="acme", name="Acme")
+    nok = auth.user("mobile")
+    redis.Redis.from_url(stack.env["REDIS_URL"]).delete(sessions_key(nok.id, stack.env["REDIS_NAMESPACE"]))
+    register_device(stack, auth, nok, "e2e-flaky-token")
+    fake_fcm.fail_next(3, kind="unavailable")
+    ids = [post_message(stack, auth, business, nok, f"update {n}") for n in range(5)]
+    deadline = time.monotonic() + 20
+    while len(fake_fcm.delivered_to("e2e-flaky-token")) < len(ids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(QUIET_SECONDS)
+    pushed = [int(p["data"]["message_id"]) for p in fake_fcm.delivered_to("e2e-flaky-token")]
+    assert sorted(pushed) == ids  # each message pushed exactly once, none lost to the outage
+    with UnitOfWork(sessions) as uow:
+        assert sorted((p.message_id, p.status) for p in uow.session.scalars(select(Push))) == [
+            (i, "sent") for i in ids]
