@@ -117,3 +117,21 @@ def test_the_conversation_view_carries_its_last_message(client, auth):
     say(client, auth, ann, conversation, "hello")
     view = client.get(f"/v1/conversations/{conversation}", headers=auth.headers(me)).json
     assert (view["last_message"]["body"], view["unread"], view["archived"]) == ("hello", 1, False)
+
+
+def test_creating_a_group_twice_with_one_idempotency_key_creates_it_once(client, auth, sessions):
+    from db.engine import UnitOfWork
+    from db.models import Conversation
+    from sqlalchemy import select
+
+    owner, friend = auth.user("mobile"), auth.user("mobile")
+    body = {"kind": "group", "title": "Climbing", "members": [friend.id]}
+    key = {**auth.headers(owner), "Idempotency-Key": "group-1"}
+    first = client.post("/v1/conversations", json=body, headers=key)
+    again = client.post("/v1/conversations", json=body, headers=key)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json["id"] == first.json["id"] and again.headers["Idempotent-Replayed"] == "true"
+    other = client.post("/v1/conversations", json={**body, "title": "Other"}, headers=key)
+    assert other.status_code == 422 and other.json["code"] == "idempotency_key_reused"
+    with UnitOfWork(sessions) as uow:
+        assert len(uow.session.scalars(select(Conversation)).all()) == 1

@@ -24,6 +24,7 @@ from pipeline.phones import looks_like_phone, normalize_phone
 from web.auth.identity import caller, requires
 from web.auth.scope import conversation_scope
 from web.paging import flag, page_limit
+from web.idempotency import REPLAYED, IdempotentRequest
 from web.requests import parse
 from web.resources import resources
 
@@ -45,13 +46,16 @@ class CreateConversation(BaseModel):
 @requires("mobile", "business")
 def create():
     """Get or create the direct conversation with a user (200/201), or create a group (201)."""
-    command, _ = parse(CreateConversation)
+    command, body = parse(CreateConversation)
     if conversation_scope() is not None:
         raise BadRequest("a token scoped to one conversation cannot create conversations")
     if command.context_ref and caller().role != "business":
         raise ValidationFailed("only businesses set a context reference")
     res, now = resources(), datetime.now(timezone.utc)
     with UnitOfWork(res.sessions) as uow:
+        idempotent = IdempotentRequest(uow.session, caller().user_id, body, now)
+        if (replay := idempotent.replay()) is not None:
+            return view(replay.response["id"]), replay.status_code, REPLAYED
         me = uow.session.get(User, caller().user_id)
         if command.kind == "direct":
             conversation, created = get_or_create_direct(uow.session, me, _other(uow.session, command.with_, now),
@@ -63,6 +67,7 @@ def create():
                                         res.settings.group_member_limit, now, command.context_ref)
             created = True
         conversation_id = conversation.id
+        idempotent.remember(201 if created else 200, {"id": conversation_id})
         uow.commit()
     return view(conversation_id), 201 if created else 200
 

@@ -5,20 +5,19 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from flask import Blueprint, request
+from flask import Blueprint
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from db.actions import idempotency
 from db.actions.messages import Schedule, accept_oneway, message_status
 from db.engine import UnitOfWork
 from db.models import Delivery, Message, User
 from pipeline.backpressure import refusal_retry_after
-from pipeline.errors import BadRequest, NotFound, Overloaded, ReplyNotAllowed, ValidationFailed
-from pipeline.fingerprint import request_fingerprint
+from pipeline.errors import NotFound, Overloaded, ReplyNotAllowed, ValidationFailed
 from pipeline.schedule import check_schedule
 from web.auth.identity import caller, requires
 from web.auth.scope import conversation_scope
 from web.extensions import limiter
+from web.idempotency import REPLAYED, IdempotentRequest
 from web.requests import parse
 from web.resources import resources
 
@@ -55,13 +54,6 @@ def _check_backpressure(priority: str) -> None:
                          retry_after=retry_after)
 
 
-def _idempotency_key() -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not 1 <= len(key) <= 255:
-        raise BadRequest("Idempotency-Key must be 1 to 255 characters")
-    return key
-
-
 @bp.post("")
 @requires("business")
 @limiter.limit("600/minute", key_func=lambda: f"send:{caller().user_id}")
@@ -71,15 +63,12 @@ def send_oneway():
     user_id, now = caller().user_id, datetime.now(timezone.utc)
     _check_limits(command, now)
     _check_backpressure(command.priority)
-    key = _idempotency_key()
     res = resources()
     with UnitOfWork(res.sessions) as uow:
-        if key is not None:
-            fingerprint = request_fingerprint("POST", request.path, body)
-            replay = idempotency.claim(uow.session, caller_id=user_id, key=key, fingerprint=fingerprint, now=now)
-            if replay is not None:
-                return replay.response, replay.status_code, {
-                    "Idempotent-Replayed": "true", "Location": f"/v1/messages/{replay.response['id']}"}
+        idempotent = IdempotentRequest(uow.session, user_id, body, now)
+        if (replay := idempotent.replay()) is not None:
+            return replay.response, replay.status_code, {
+                **REPLAYED, "Location": f"/v1/messages/{replay.response['id']}"}
         sender = uow.session.get(User, user_id)
         if sender is None:
             raise NotFound("the calling account no longer exists")
@@ -88,8 +77,7 @@ def send_oneway():
                                  now=now, schedule=Schedule(command.send_at, command.ttl_seconds,
                                                             res.settings.outbox_sweep_after_seconds))
         answer = {"id": accepted.message.id, "status": "accepted"}
-        if key is not None:
-            idempotency.record_answer(uow.session, caller_id=user_id, key=key, status_code=202, response=answer)
+        idempotent.remember(202, answer)
         uow.commit()
     res.publisher.submit(accepted.jobs)
     return answer, 202, {"Location": f"/v1/messages/{accepted.message.id}"}
