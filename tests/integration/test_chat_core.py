@@ -101,3 +101,13 @@ def test_history_pages_by_seq(client, auth, sessions):
     assert [m["seq"] for m in older["items"]] == [2, 3]
     after = client.get(f"/v1/conversations/{conversation}/messages?after=3", headers=auth.headers(b)).json
     assert [m["seq"] for m in after["items"]] == [4, 5]
+
+
+def test_an_idempotency_key_makes_a_chat_resend_a_no_op_too(client, auth, sessions, publisher):
+    a, b = auth.user("mobile"), auth.user("mobile")
+    conversation = direct(client, auth, a, b).json["id"]
+    headers = {**auth.headers(a), "Idempotency-Key": "send-1"}
+    first = client.post(f"/v1/conversations/{conversation}/messages", json={"body": "once"}, headers=headers)
+    again = client.post(f"/v1/conversations/{conversation}/messages", json={"body": "once"}, headers=headers)
+    assert again.json["id"] == first.json["id"] and again.headers["Idempotent-Replayed"] == "true"
+    assert len(publisher.jobs) == 1

@@ -15,6 +15,7 @@ from pipeline.errors import BadRequest
 from web.auth.identity import caller, requires
 from web.auth.scope import conversation_scope
 from web.chat import read_conversation, send_chat
+from web.idempotency import idempotency_key
 from web.requests import parse
 from web.resources import resources
 
@@ -35,9 +36,11 @@ class Read(BaseModel):
 @bp.post("/<int:conversation_id>/messages")
 @requires()
 def send(conversation_id: int):
-    """Accept a chat message; a resend with the same client_msg_id is a no-op."""
+    """Accept a chat message; a resend with the same client_msg_id (or, without
+    one, the same Idempotency-Key, up to 64 characters) is a no-op."""
     command, _ = parse(SendChat)
-    accepted = send_chat(resources(), caller().user_id, conversation_id, command.body, command.client_msg_id,
+    client_msg_id = command.client_msg_id or _key_as_client_id()
+    accepted = send_chat(resources(), caller().user_id, conversation_id, command.body, client_msg_id,
                          conversation_scope())
     answer = {"id": accepted.message.id, "seq": accepted.message.seq, "status": "accepted",
               "client_msg_id": accepted.message.client_msg_id}
@@ -77,3 +80,10 @@ def read(conversation_id: int):
     command, _ = parse(Read)
     return read_conversation(resources(), caller().user_id, conversation_id, command.up_to_seq,
                              conversation_scope())
+
+
+def _key_as_client_id() -> str | None:
+    key = idempotency_key()
+    if key is not None and len(key) > 64:
+        raise BadRequest("on chat sends the Idempotency-Key is the client_msg_id: at most 64 characters")
+    return key
