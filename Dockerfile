@@ -32,5 +32,5 @@ RUN pip install --no-deps . \
 USER herald
 EXPOSE 8080
 
-# The Procfile's web line; WEB_PROCESSES and PORT are read at start.
+# The Procfile's web line; gunicorn reads PORT and WEB_CONCURRENCY itself.
 CMD ["gunicorn", "-c", "gunicorn.conf.py", "web.wsgi:app"]
