@@ -19,7 +19,7 @@ from db.models import AuditEntry, DeadLetter, Delivery, Message, Outbox
 from pipeline import status
 from pipeline.routing import delivery_queue, partition_for
 from rabbitmq.contract import DELIVER_MESSAGE
-from tests.support.clients import StreamClient
+from tests.support.clients import StreamClient, token_of
 from web.auth.passwords import hash_password
 
 pytestmark = pytest.mark.e2e
@@ -42,9 +42,6 @@ def browser():
         yield chromium
         chromium.close()
 
-
-def token_of(auth, user) -> str:
-    return auth.headers(user)["Authorization"].split()[1]
 
 
 def publish_job_ahead_of_its_message(sessions, recipient_id: int, partitions: int) -> int:

@@ -6,21 +6,11 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.support.clients import StreamClient
+from tests.support.clients import StreamClient, next_of, token_of
 
 pytestmark = pytest.mark.e2e
 
 
-def token_of(auth, user):
-    return auth.headers(user)["Authorization"].split()[1]
-
-
-def next_of(client, kind, timeout=10.0):
-    """The next frame of a type; other frames (presence, typing …) are skipped."""
-    while True:
-        frame = client.next(timeout)
-        if frame["type"] == kind:
-            return frame
 
 
 def test_two_people_chat_and_see_delivered_then_read(stack, auth, sessions):

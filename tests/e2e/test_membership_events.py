@@ -6,20 +6,11 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.support.clients import StreamClient
+from tests.support.clients import StreamClient, next_of, token_of
 
 pytestmark = pytest.mark.e2e
 
 
-def token_of(auth, user):
-    return auth.headers(user)["Authorization"].split()[1]
-
-
-def next_of(client, kind, timeout=10.0):
-    while True:
-        frame = client.next(timeout)
-        if frame["type"] == kind:
-            return frame
 
 
 def test_members_see_additions_role_changes_and_removals_live_and_after_reconnect(stack, auth, sessions):

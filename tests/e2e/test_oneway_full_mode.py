@@ -10,7 +10,7 @@ import pytest
 import requests
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.support.clients import StreamClient
+from tests.support.clients import StreamClient, token_of
 
 pytestmark = pytest.mark.e2e
 
@@ -34,9 +34,6 @@ def wait_for_status(stack, auth, sender, message_id, wanted, timeout=10.0):
         time.sleep(0.05)
     raise AssertionError(f"status stayed {statuses}, wanted {wanted}")
 
-
-def token_of(auth, user):
-    return auth.headers(user)["Authorization"].split()[1]
 
 
 def test_an_online_user_receives_a_message_acks_it_and_the_sender_sees_delivered(stack, auth, sessions):

@@ -11,7 +11,7 @@ import redis as redis_lib
 import requests
 
 from tests.conftest import REDIS_NAMESPACE
-from tests.support.clients import StreamClient
+from tests.support.clients import StreamClient, token_of
 
 pytestmark = pytest.mark.e2e
 QUIET_SECONDS = 1.5  # long enough for a frame that should not come to have come
@@ -34,9 +34,6 @@ def clean_presence(redis_url):
         time.sleep(0.05)
     time.sleep(0.5)  # the announcement follows the session's removal by a few milliseconds
 
-
-def token_of(auth, user):
-    return auth.headers(user)["Authorization"].split()[1]
 
 
 def connect(stack, auth, user) -> StreamClient:

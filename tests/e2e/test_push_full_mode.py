@@ -13,7 +13,7 @@ from sqlalchemy import select
 from db.engine import UnitOfWork
 from db.models import Push
 from pipeline.channels import sessions_key
-from tests.support.clients import StreamClient
+from tests.support.clients import StreamClient, token_of
 from tests.support.fake_fcm import FakeFcm
 
 pytestmark = pytest.mark.e2e
@@ -33,9 +33,6 @@ def stack_env(stack_env, fake_fcm, tmp_path_factory):
     return {**stack_env, "FCM_CREDENTIALS_FILE": str(fake_fcm.service_account(folder)),
             "FCM_PROJECT_ID": fake_fcm.project_id, "FCM_ENDPOINT": fake_fcm.base_url}
 
-
-def token_of(auth, user):
-    return auth.headers(user)["Authorization"].split()[1]
 
 
 def register_device(stack, auth, user, token):

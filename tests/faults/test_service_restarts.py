@@ -6,7 +6,6 @@ service back in a `finally` (tests.faults.outages)."""
 
 from __future__ import annotations
 
-import time
 
 import pytest
 

@@ -40,3 +40,16 @@ class StreamClient:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def token_of(auth, user) -> str:
+    """The bare access token of a test user (the `auth` fixture makes headers)."""
+    return auth.headers(user)["Authorization"].split()[1]
+
+
+def next_of(client: StreamClient, kind: str, timeout: float = 10.0) -> dict:
+    """The next frame of a type; other frames (presence, typing …) are skipped."""
+    while True:
+        frame = client.next(timeout)
+        if frame["type"] == kind:
+            return frame
