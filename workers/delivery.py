@@ -44,7 +44,7 @@ def _deliver(message_id: int) -> None:
         if message.conversation_id is not None:
             mark_own_copies_read(uow.session, message.sender_id, message.conversation_id, now)
         pushes = [job for item in positioned if item.payload["sender"]["id"] != item.recipient_id
-                  and (job := plan_push(uow.session, rt, item.recipient_id, message_id, now))]
+                  and (job := plan_push(uow.session, rt, item.recipient_id, item.payload["id"], now))]
         uow.commit()
     for item in positioned:
         ring(rt, item)

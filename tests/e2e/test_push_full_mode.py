@@ -31,7 +31,10 @@ def stack_env(stack_env, fake_fcm, tmp_path_factory):
     """The shared full-mode environment, plus FCM pointed at the fake."""
     folder = tmp_path_factory.mktemp("fcm")
     return {**stack_env, "FCM_CREDENTIALS_FILE": str(fake_fcm.service_account(folder)),
-            "FCM_PROJECT_ID": fake_fcm.project_id, "FCM_ENDPOINT": fake_fcm.base_url}
+            "FCM_PROJECT_ID": fake_fcm.project_id, "FCM_ENDPOINT": fake_fcm.base_url,
+            # More Dramatiq retries than the outage has failures: the outage must
+            # be absorbed, not dead-lettered (the shared e2e env allows only 1).
+            "RETRY_MAX": "4"}
 
 
 

@@ -445,3 +445,12 @@ def test_unknown_presence_counts_as_offline(client, auth, business, settings, se
     message_id = a_message(client, auth, business, somchai)
     deliver_message.fn(message_id)
     assert [args for args, _ in queued_pushes(sessions)] == [(message_id, somchai.id)]
+
+
+def test_messages_positioned_by_a_later_messages_job_get_their_own_pushes(client, auth, business, worker_runtime,
+                                                                           sessions):
+    somchai = auth.user("mobile")
+    first = a_message(client, auth, business, somchai, body="one")
+    second = a_message(client, auth, business, somchai, body="two")
+    deliver_message.fn(second)  # catches up `first` too (acceptance order)
+    assert sorted(args for args, _ in queued_pushes(sessions)) == [(first, somchai.id), (second, somchai.id)]
