@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from config import load_settings
-from db.actions.users import create_user
+from usecases.accounts.users import create_user
 from db.engine import UnitOfWork, make_engine, make_session_factory
 from db.models import User
 from pipeline.errors import HeraldError, NotFound

@@ -11,9 +11,9 @@ import json
 from datetime import datetime, timezone
 
 from config import load_settings
-from db.actions import dead_letter_admin as admin
-from db.actions.dead_letter_admin import AdminAction
-from db.actions.dead_letter_search import LetterFilter, letter_summary, list_page
+from usecases.operations import dead_letter_admin as admin
+from usecases.operations.dead_letter_admin import AdminAction
+from usecases.operations.dead_letter_search import LetterFilter, letter_summary, list_page
 from db.engine import UnitOfWork, make_engine, make_session_factory
 
 VIA = "cli"
@@ -55,7 +55,7 @@ def discard(ids: list[int]) -> str:
 
 
 def _system() -> AdminAction:
-    return AdminAction(actor_id=None, via=VIA, now=_now(), sweep_grace_seconds=0)
+    return AdminAction(actor_id=None, via=VIA, now=_now())
 
 
 def _sessions():

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from db.actions.users import create_user
+from usecases.accounts.users import create_user
 from db.engine import UnitOfWork
 from db.models import User
 from web.auth.passwords import hash_password

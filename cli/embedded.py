@@ -12,22 +12,19 @@ monkey.patch_all()
 
 import logging  # noqa: E402
 import signal  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
 
 import dramatiq  # noqa: E402
 from gevent.pywsgi import WSGIServer  # noqa: E402
 
 from cli.demo import ensure_demo  # noqa: E402
 from config import load_settings  # noqa: E402
-from db.actions.outbox import mark_published  # noqa: E402
-from db.engine import UnitOfWork, make_engine, make_session_factory  # noqa: E402
+from db.engine import make_engine, make_session_factory  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
-from pipeline.routing import delivery_queues  # noqa: E402
+from pipeline.contract import delivery_queues  # noqa: E402
 from rabbitmq.depths import StubDepths  # noqa: E402
-from rabbitmq.publisher import BrokerPublisher  # noqa: E402
 from realtime import InProcessRealtime  # noqa: E402
 from web import create_app  # noqa: E402
-from workers.broker import Runtime, install_runtime  # noqa: E402
+from workers.broker import install_ports, worker_ports  # noqa: E402
 from workers.main import broker  # noqa: E402
 
 log = logging.getLogger("herald")
@@ -40,9 +37,12 @@ def run() -> int:
     upgrade(settings.database_url)
     sessions = make_session_factory(make_engine(settings.database_url))
     realtime = InProcessRealtime()
-    install_runtime(Runtime(settings, sessions, realtime))
+    # One set of ports for the edge and the in-process worker: the same
+    # in-process pub/sub, presence and publisher (the stub broker).
+    ports = worker_ports(settings, sessions, realtime)
+    install_ports(ports)
     depths = StubDepths(broker, delivery_queues(settings.delivery_partitions))
-    app = create_app(settings, publisher=BrokerPublisher(broker, _marker(sessions)), realtime=realtime,
+    app = create_app(settings, publisher=ports.publisher, realtime=realtime, presence=ports.presence,
                      depths=depths)
     worker = dramatiq.Worker(broker, worker_threads=4)
     worker.start()
@@ -58,11 +58,3 @@ def run() -> int:
     finally:
         worker.stop()
     return 0
-
-
-def _marker(sessions):
-    def on_published(outbox_ids: list[int]) -> None:
-        with UnitOfWork(sessions) as uow:
-            mark_published(uow.session, outbox_ids, datetime.now(timezone.utc))
-            uow.commit()
-    return on_published

@@ -3,7 +3,7 @@ queues back up, so what is accepted can still be delivered in time."""
 
 from __future__ import annotations
 
-from pipeline.routing import HIGH, LOW, NORMAL, check_priority
+from pipeline.contract import HIGH, LOW, NORMAL, check_priority
 
 
 def refusal_retry_after(priority: str, depth: int, soft_limit: int, hard_limit: int) -> int | None:

@@ -1,15 +1,15 @@
 """Worker pools: which queues an operator's pool consumes.
 
 Each concern has its own queues so each pool scales on its own: delivery
-pools on chosen lanes and partitions, a push pool, a maintenance pool.
+pools on chosen lanes and partitions, and a push pool. The maintenance
+tick (outbox sweep, expiry) runs beside every worker, whatever its pool.
 """
 
 from __future__ import annotations
 
-from pipeline.jobs import MAINTENANCE_QUEUE, PUSH_QUEUE
-from pipeline.routing import PRIORITIES, check_priority, delivery_queue, parse_partitions
+from pipeline.contract import PRIORITIES, PUSH_QUEUE, check_priority, delivery_queue, parse_partitions
 
-POOLS = ("delivery", "push", "maintenance", "all")
+POOLS = ("delivery", "push", "all")
 
 
 def pool_queues(pool: str, partitions: int, partition_spec: str | None = None,
@@ -23,5 +23,4 @@ def pool_queues(pool: str, partitions: int, partition_spec: str | None = None,
         raise ValueError(f"pool must be one of {', '.join(POOLS)}")
     chosen = parse_partitions(partition_spec, partitions) if partition_spec else list(range(partitions))
     delivery = [delivery_queue(check_priority(lane), n) for lane in lanes for n in chosen]
-    return {"delivery": delivery, "push": [PUSH_QUEUE], "maintenance": [MAINTENANCE_QUEUE],
-            "all": delivery + [PUSH_QUEUE, MAINTENANCE_QUEUE]}[pool]
+    return {"delivery": delivery, "push": [PUSH_QUEUE], "all": delivery + [PUSH_QUEUE]}[pool]

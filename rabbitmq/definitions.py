@@ -15,8 +15,7 @@ import json
 from dramatiq.common import dq_name, xq_name
 from dramatiq.brokers.rabbitmq import DEAD_MESSAGE_TTL
 
-from pipeline.jobs import MAINTENANCE_QUEUE, PUSH_QUEUE
-from pipeline.routing import delivery_queues
+from pipeline.contract import all_queues
 from rabbitmq.topology import queue_arguments
 
 VHOST = "/"
@@ -31,7 +30,7 @@ def password_hash(password: str) -> str:
 
 
 def work_queues(partitions: int) -> list[str]:
-    return delivery_queues(partitions) + [PUSH_QUEUE, MAINTENANCE_QUEUE]
+    return all_queues(partitions)
 
 
 def _queue(name: str, arguments: dict) -> dict:

@@ -132,17 +132,35 @@ class BatchPublisher:
 
 
 class BrokerPublisher:
-    """Embedded mode: enqueue straight on the in-process (stub) broker."""
+    """Publishes through a Dramatiq broker: the in-process stub broker
+    (embedded mode) or, in worker processes, the worker's own RabbitmqBroker
+    (confirm_delivery on; one connection per worker thread, a bounded set).
+
+    `submit` publishes now and marks what went out; `send` is the sweeper's
+    way: it raises when the broker did not take every job.
+    """
 
     def __init__(self, broker, on_published: OnPublished):
         self._broker = broker
         self._on_published = on_published
 
-    def submit(self, jobs: Iterable[Job]) -> None:
-        jobs = list(jobs)
+    def send(self, jobs: list[Job]) -> None:
         for job in jobs:
             self._broker.enqueue(to_message(job))
-        self._on_published([job.outbox_id for job in jobs if job.outbox_id is not None])
+
+    def submit(self, jobs: Iterable[Job]) -> None:
+        jobs = list(jobs)
+        if not jobs:
+            return
+        try:
+            self.send(jobs)
+        except Exception as e:  # the rows stay unmarked: the sweeper publishes them
+            log.warning("left %d jobs to the outbox sweeper: %r", len(jobs), e)
+            return
+        try:
+            self._on_published([job.outbox_id for job in jobs if job.outbox_id is not None])
+        except Exception:
+            log.exception("could not mark %d outbox rows published", len(jobs))
 
     def flush(self, timeout: float = 10.0) -> bool:
         return True

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from config import load_settings
-from db.actions.users import create_user
+from usecases.accounts.users import create_user
 from db.engine import UnitOfWork, make_engine, make_session_factory
 from db.migrate import upgrade
 from db.models import Base

@@ -7,13 +7,13 @@ from datetime import datetime, timezone
 from flask import Flask
 
 from config import Settings, load_settings
-from db.actions.outbox import mark_published
-from db.engine import UnitOfWork, make_engine, make_session_factory
-from pipeline.routing import delivery_queues
-from rabbitmq.contract import PUSH_QUEUE
+from db.engine import make_engine, make_session_factory
+from pipeline.contract import all_queues, delivery_queues
 from rabbitmq.depths import FixedDepth, QueueDepths
 from rabbitmq.publisher import BatchPublisher
 from realtime import make_presence, make_realtime
+from usecases.outbox import make_marker
+from usecases.ports import ChatPolicy, OutboxPolicy, Ports, PushPolicy
 from web import problems
 from web.admin.session import session_secret
 from web.auth.sms import make_sms_sender
@@ -26,10 +26,10 @@ from web.ws.hub import Hub
 MAX_REQUEST_BYTES = 1024 * 1024
 
 
-def create_app(settings: Settings | None = None, *, publisher=None, realtime=None, depths=None,
+def create_app(settings: Settings | None = None, *, publisher=None, realtime=None, presence=None, depths=None,
                test_config: dict | None = None) -> Flask:
-    """Build the edge. Embedded mode passes in the in-process publisher and
-    realtime it shares with its worker; full mode builds its own."""
+    """Build the edge. Embedded mode passes in the in-process publisher,
+    realtime and presence it shares with its worker; full mode builds its own."""
     settings = settings or load_settings()
     app = Flask(__name__)
     app.config.update(
@@ -47,12 +47,17 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
     realtime = realtime or make_realtime(settings.redis_url, settings.redis_namespace)
     publisher = publisher or _rabbitmq_publisher(settings, sessions)
     depths = depths or _queue_depths(settings)
+    ports = Ports(sessions=sessions, publisher=publisher, realtime=realtime,
+                  presence=presence or make_presence(realtime, settings.redis_url, settings.redis_namespace),
+                  outbox=OutboxPolicy(settings.delivery_partitions, settings.outbox_sweep_after_seconds),
+                  chat=ChatPolicy(settings.group_member_limit, settings.edit_window_seconds,
+                                  settings.max_body_chars, settings.typing_ttl_seconds),
+                  push=PushPolicy(settings.push_enabled))
     app.extensions["herald"] = EdgeResources(
-        settings=settings, sessions=sessions, publisher=publisher, realtime=realtime,
-        hub=Hub(realtime), tokens=TokenConfig.from_settings(settings), engine=engine,
+        ports=ports, settings=settings, hub=Hub(realtime), tokens=TokenConfig.from_settings(settings),
+        engine=engine,
         # Built here so an unknown SMS_SENDER fails at start-up, not at the first code.
         sms=make_sms_sender(settings.sms_sender), depths=depths,
-        presence=make_presence(realtime, settings.redis_url, settings.redis_namespace),
         presence_sweeper=PresenceSweeper(settings.ws_ping_seconds))
     problems.init_app(app)
     limiter.init_app(app)
@@ -64,14 +69,8 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
 def _rabbitmq_publisher(settings: Settings, sessions) -> BatchPublisher:
     if settings.broker_url is None:
         raise RuntimeError("embedded mode: the launcher passes its in-process publisher")
-
-    def on_published(outbox_ids: list[int]) -> None:
-        with UnitOfWork(sessions) as uow:
-            mark_published(uow.session, outbox_ids, datetime.now(timezone.utc))
-            uow.commit()
-
-    queues = delivery_queues(settings.delivery_partitions) + [PUSH_QUEUE]
-    return BatchPublisher(settings.broker_url, queues, on_published)
+    marker = make_marker(sessions, lambda: datetime.now(timezone.utc))
+    return BatchPublisher(settings.broker_url, all_queues(settings.delivery_partitions), marker)
 
 
 def _queue_depths(settings: Settings):

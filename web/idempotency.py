@@ -1,5 +1,5 @@
 """The Idempotency-Key header of creating POSTs: claimed and answered inside
-the request's own unit of work (db.actions.idempotency), so the stored
+the request's own unit of work (usecases.messaging.idempotency), so the stored
 answer and the effects commit together or not at all."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask import request
 
-from db.actions import idempotency
+from usecases.messaging import idempotency
 from pipeline.errors import BadRequest
 from pipeline.fingerprint import request_fingerprint
 

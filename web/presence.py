@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 
-from db.actions.presence import contact_ids, hides_last_seen, last_seen_hidden, visible_subjects
+from usecases.presence.presence import contact_ids, hides_last_seen, last_seen_hidden, visible_subjects
 from db.engine import UnitOfWork
 from pipeline.frames import encode, event_frame
 from pipeline.presence import (LAST_SEEN_TTL_SECONDS, OFFLINE, aggregate, live_states, presence_payload,

@@ -1,5 +1,5 @@
-"""What one edge process holds: database sessions, the publisher, the
-realtime backend and the socket hub. Built in create_app, read by views."""
+"""What one edge process holds: the use cases' ports, the socket hub, token
+and SMS configuration, queue depths. Built once in create_app, read by views."""
 
 from __future__ import annotations
 
@@ -7,24 +7,37 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
+from usecases.ports import Ports
 
 
 @dataclass
 class EdgeResources:
+    ports: Ports
     settings: Settings
-    sessions: sessionmaker[Session]
-    publisher: Any
-    realtime: Any
     hub: Any
     tokens: Any
     engine: Any
     sms: Any
     depths: Any
-    presence: Any = None  # realtime.RedisPresence | InProcessPresence
     presence_sweeper: Any = None  # web.presence.PresenceSweeper, started by the first socket
+
+    @property
+    def sessions(self):
+        return self.ports.sessions
+
+    @property
+    def publisher(self):
+        return self.ports.publisher
+
+    @property
+    def realtime(self):
+        return self.ports.realtime
+
+    @property
+    def presence(self):
+        return self.ports.presence
 
 
 def resources() -> EdgeResources:

@@ -1,5 +1,6 @@
 """The worker composition root: reads settings, installs the broker, and
-builds the runtime (database sessions, realtime) on first use.
+builds the worker's ports (database sessions, publisher, realtime,
+presence, policies) and its push sender on first use.
 
 Importing this module installs the Dramatiq broker — the one thing allowed
 to happen at import time — so it must be imported before any actor module.
@@ -9,28 +10,33 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
 
 import dramatiq
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import default_middleware
 from dramatiq.middleware.retries import Retries
-from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings, load_settings
 from db.engine import make_engine, make_session_factory
+from pipeline.contract import all_queues
 from pipeline.retry import RetryPolicy
-from pipeline.routing import delivery_queues
-from rabbitmq.contract import MAINTENANCE_QUEUE, PUSH_QUEUE
-from realtime import Realtime, make_realtime
+from rabbitmq.publisher import BrokerPublisher
+from realtime import make_presence, make_realtime
+from usecases.outbox import make_marker
+from usecases.ports import OutboxPolicy, Ports, PushPolicy, SessionFactory
 from workers.dead_letters import DeadLetters
+from workers.push_sender import make_push_sender
 
 
-@dataclass
-class Runtime:
-    settings: Settings
-    sessions: sessionmaker[Session]
-    realtime: Realtime
+@dataclass(frozen=True)
+class WorkerRuntime:
+    """What actors use: the use cases' ports, and this process's push sender."""
+
+    ports: Ports
+    push_sender: Any  # workers.push_sender.LoggingSender | FcmSender: one breaker per process
 
 
 def make_broker(settings: Settings, policy: RetryPolicy) -> dramatiq.Broker:
@@ -38,19 +44,24 @@ def make_broker(settings: Settings, policy: RetryPolicy) -> dramatiq.Broker:
     middleware.append(Retries(max_retries=policy.max_retries, min_backoff=policy.min_backoff_ms,
                               max_backoff=policy.max_backoff_ms, retry_when=policy.should_retry))
     # After Retries, so its failure notes ride along when Retries re-enqueues.
-    middleware.append(DeadLetters(lambda: runtime().sessions))
+    middleware.append(DeadLetters(lambda: runtime().ports.sessions))
     if settings.broker_url is None:
         broker = StubBroker(middleware=middleware)
     else:
         # confirm_delivery: without it a publish can be lost silently (dramatiq #832).
         broker = RabbitmqBroker(url=settings.broker_url, confirm_delivery=True, middleware=middleware)
-    for queue_name in all_queues(settings):
+    for queue_name in all_queues(settings.delivery_partitions):
         broker.declare_queue(queue_name)
     return broker
 
 
-def all_queues(settings: Settings) -> list[str]:
-    return delivery_queues(settings.delivery_partitions) + [PUSH_QUEUE, MAINTENANCE_QUEUE]
+def worker_ports(settings: Settings, sessions: SessionFactory, realtime, presence=None) -> Ports:
+    """The ports actors use; jobs they start go out through this process's broker."""
+    publisher = BrokerPublisher(broker, make_marker(sessions, lambda: datetime.now(timezone.utc)))
+    return Ports(sessions=sessions, publisher=publisher, realtime=realtime,
+                 presence=presence or make_presence(realtime, settings.redis_url, settings.redis_namespace),
+                 outbox=OutboxPolicy(settings.delivery_partitions, settings.outbox_sweep_after_seconds),
+                 push=PushPolicy(settings.push_enabled))
 
 
 settings = load_settings()
@@ -58,21 +69,55 @@ broker = make_broker(settings, RetryPolicy(settings.retry_max, settings.retry_mi
                                            settings.retry_max_backoff_ms))
 dramatiq.set_broker(broker)
 
-_runtime: Runtime | None = None
-_runtime_lock = threading.Lock()
+_runtime: WorkerRuntime | None = None
+_push_sender = None
+_lock = threading.Lock()
 
 
-def install_runtime(runtime_: Runtime) -> None:
-    """Embedded mode: share the edge's realtime object with the actors."""
-    global _runtime
-    _runtime = runtime_
+def install_ports(ports: Ports, push_sender=None) -> None:
+    """Embedded mode and tests: share these ports (and a sender) with the actors."""
+    global _runtime, _push_sender
+    with _lock:
+        _push_sender = push_sender or _push_sender
+        _runtime = WorkerRuntime(ports, _push_sender or _LazySender())
 
 
-def runtime() -> Runtime:
+def install_push_sender(sender) -> None:
+    """Tests: use this sender instead of the one the settings describe (None: back to those)."""
+    global _runtime, _push_sender
+    with _lock:
+        _push_sender = sender
+        if _runtime is not None:
+            _runtime = WorkerRuntime(_runtime.ports, sender or _LazySender())
+
+
+def runtime() -> WorkerRuntime:
     """The worker's resources, built on first use (never at import time)."""
     global _runtime
-    with _runtime_lock:
+    with _lock:
         if _runtime is None:
-            engine = make_engine(settings.database_url)
-            _runtime = Runtime(settings, make_session_factory(engine), make_realtime(settings.redis_url, settings.redis_namespace))
+            sessions = make_session_factory(make_engine(settings.database_url))
+            realtime = make_realtime(settings.redis_url, settings.redis_namespace)
+            _runtime = WorkerRuntime(worker_ports(settings, sessions, realtime), _LazySender())
         return _runtime
+
+
+class _LazySender:
+    """The settings' push sender, built at the first push (FCM start-up is slow)."""
+
+    def __init__(self):
+        self._built = None
+        self._lock = threading.Lock()
+
+    def send(self, payload):
+        return self._sender().send(payload)
+
+    def close(self) -> None:
+        if self._built is not None:
+            self._built.close()
+
+    def _sender(self):
+        with self._lock:
+            if self._built is None:
+                self._built = make_push_sender(settings)
+            return self._built

@@ -21,7 +21,7 @@ from dramatiq.common import q_name
 from dramatiq.middleware import Middleware
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.actions.dead_letters import FailedJob, record_dead_letter
+from usecases.operations.dead_letters import FailedJob, record_dead_letter
 from db.engine import UnitOfWork
 from pipeline.failures import error_text, note_failure
 

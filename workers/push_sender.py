@@ -9,7 +9,6 @@ PushProviderUnavailable / PushCircuitOpen (retry later).
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime, timezone
 
 import dramatiq
@@ -117,22 +116,3 @@ def make_push_sender(settings: Settings):
     return FcmSender(app, fail_max=settings.push_breaker_fail_max,
                      reset_seconds=settings.push_breaker_reset_seconds,
                      max_delay_ms=settings.retry_max_backoff_ms)
-
-
-_sender = None
-_sender_lock = threading.Lock()
-
-
-def install_push_sender(sender) -> None:
-    """Tests: use this sender instead of the one the settings describe."""
-    global _sender
-    _sender = sender
-
-
-def push_sender(settings: Settings):
-    """This process's sender (one breaker per process), built on first use."""
-    global _sender
-    with _sender_lock:
-        if _sender is None:
-            _sender = make_push_sender(settings)
-        return _sender

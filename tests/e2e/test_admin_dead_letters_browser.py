@@ -17,8 +17,8 @@ from config import load_settings
 from db.engine import UnitOfWork
 from db.models import AuditEntry, DeadLetter, Delivery, Message, Outbox
 from pipeline import status
-from pipeline.routing import delivery_queue, partition_for
-from rabbitmq.contract import DELIVER_MESSAGE
+from pipeline.contract import delivery_queue, partition_for
+from pipeline.contract import DELIVER_MESSAGE
 from tests.support.clients import StreamClient, token_of
 from web.auth.passwords import hash_password
 

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from db.actions.stream import replay
+from usecases.messaging.stream import replay
 from db.engine import UnitOfWork
 from db.models import StreamEvent
 from tests.integration.test_chat_core import direct, worker  # noqa: F401  (the fixture, reused)

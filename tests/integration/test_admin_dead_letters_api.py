@@ -10,15 +10,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from db.actions.dead_letters import FailedJob, record_dead_letter
+from usecases.operations.dead_letters import FailedJob, record_dead_letter
 from db.engine import UnitOfWork
 from db.models import AuditEntry, DeadLetter, Delivery, Outbox
-from pipeline.routing import delivery_queue
-from rabbitmq.contract import DELIVER_MESSAGE, PUSH_QUEUE
+from pipeline.contract import delivery_queue
+from pipeline.contract import DELIVER_MESSAGE, PUSH_QUEUE
 from realtime import InProcessRealtime
 from tests.integration.test_openapi import _Contract
 from web.blueprints.apidocs import spec
-from workers.broker import Runtime, install_runtime
+from workers.broker import install_ports, worker_ports
 from workers.delivery import deliver_message
 
 BASE = "/v1/admin/dead-letters"
@@ -152,7 +152,7 @@ def test_requeue_publishes_the_job_resets_its_failed_deliveries_audits_and_deliv
     again = client.post(f"{BASE}/{letter}/requeue", headers=admin)
     contract.check(again, "post", BASE + "/{letter_id}/requeue", "dead_letter_resolved")
     assert again.status_code == 409 and len(publisher.jobs) == 2
-    install_runtime(Runtime(settings, sessions, InProcessRealtime()))
+    install_ports(worker_ports(settings, sessions, InProcessRealtime()))
     deliver_message.fn(message_id)
     deliver_message.fn(message_id)  # a duplicate publish changes nothing
     assert [(d.status, d.position) for d in rows(sessions, Delivery)] == [("sent", 1), ("sent", 1)]

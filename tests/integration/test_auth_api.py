@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from config import load_settings
-from db.actions.users import mobile_user_for_phone
+from usecases.accounts.users import mobile_user_for_phone
 from db.engine import UnitOfWork
 from db.models import Message, OtpCode, RefreshToken, User
 from web import create_app

@@ -14,6 +14,8 @@ The socket's client frames get the same treatment.
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 from datetime import datetime, timezone
 
@@ -133,7 +135,7 @@ def test_every_client_frame_has_a_row():
 @pytest.mark.parametrize("caller", ["stranger", "scoped"])
 def test_client_frames_about_a_conversation_one_may_not_see_get_not_found(caller, world, sessions, publisher):
     res = world.app.extensions["herald"]
-    res.realtime = InProcessRealtime()  # rings recorded in this process
+    res.ports = dataclasses.replace(res.ports, realtime=InProcessRealtime())  # rings recorded in this process
     user = world.stranger if caller == "stranger" else world.amy
     context = world.conversations["group"] if caller == "scoped" else None  # scoped to the group
     signals = SocketSignals(res, user.id, "socket", context)

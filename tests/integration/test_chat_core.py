@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from db.engine import UnitOfWork
 from db.models import Conversation, Delivery, Message, StreamEvent
-from db.actions.stream import replay
+from usecases.messaging.stream import replay
 from tests.support.chat import job_runner
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from db.actions.audit import entries_for
+from usecases.operations.audit import entries_for
 from db.engine import UnitOfWork
 from tests.support.chat import direct, events_of, group, job_runner, say
 from tests.support.tokens import bearer

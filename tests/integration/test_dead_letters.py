@@ -13,10 +13,10 @@ from db.engine import UnitOfWork
 from db.models import DeadLetter, Delivery
 from pipeline.errors import DependencyUnavailable
 from pipeline.retry import RetryPolicy
-from pipeline.routing import delivery_queue
-from rabbitmq.contract import DELIVER_MESSAGE
+from pipeline.contract import delivery_queue
+from pipeline.contract import DELIVER_MESSAGE
 from realtime import InProcessRealtime
-from workers.broker import Runtime, install_runtime, make_broker
+from workers.broker import install_ports, make_broker, worker_ports
 from workers.dead_letters import DeadLetters
 from workers.delivery import deliver_message
 
@@ -26,7 +26,7 @@ QUEUE = delivery_queue("normal", 0)
 @pytest.fixture
 def stub_broker(settings, sessions):
     """The production middleware on a StubBroker: 2 retries, 10-20 ms apart."""
-    install_runtime(Runtime(settings, sessions, InProcessRealtime()))
+    install_ports(worker_ports(settings, sessions, InProcessRealtime()))
     broker = make_broker(settings, RetryPolicy(max_retries=2, min_backoff_ms=10, max_backoff_ms=20))
     yield broker
     broker.close()

@@ -3,6 +3,8 @@ hidden last seen, announcements of real changes only, typing relays."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import time
 from datetime import datetime, timezone
@@ -119,7 +121,8 @@ def test_presence_reads_offline_when_redis_is_down(app, client, auth):
     me, friend = auth.user(), auth.user()
     direct(client, auth, me, friend)
     go_online(app, friend)
-    app.extensions["herald"].presence = RedisPresence.from_url("redis://127.0.0.1:1/0", REDIS_NAMESPACE)
+    res = app.extensions["herald"]
+    res.ports = dataclasses.replace(res.ports, presence=RedisPresence.from_url("redis://127.0.0.1:1/0", REDIS_NAMESPACE))
     seen = presence_of(client, auth.headers(me), friend)
     assert seen[friend.id] == {"user_id": friend.id, "state": "offline", "last_seen": None}
 
@@ -132,7 +135,7 @@ def live(request, settings, sessions, publisher, redis_url):
     res = app.extensions["herald"]
     assert isinstance(res.presence, InProcessPresence)  # embedded mode's choice
     if request.param == "redis":
-        res.presence = RedisPresence.from_url(redis_url, REDIS_NAMESPACE)
+        res.ports = dataclasses.replace(res.ports, presence=RedisPresence.from_url(redis_url, REDIS_NAMESPACE))
     rung: list[tuple[int, dict]] = []
     realtime.listen(lambda user_id, payload: rung.append((user_id, json.loads(payload))))
     return app, res, realtime, rung

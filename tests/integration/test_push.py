@@ -16,17 +16,18 @@ from config import load_settings
 from db.engine import UnitOfWork
 from db.models import Device, Outbox, Push
 from pipeline.errors import PushProviderUnavailable, PushRejected, TransientError
-from pipeline.jobs import PUSH_QUEUE, SEND_PUSH
+from pipeline.contract import PUSH_QUEUE, SEND_PUSH
 from pipeline.push import build_push
 from pipeline.retry import RetryPolicy
 from realtime import RedisRealtime
 from tests.integration.test_openapi import _Contract
 from tests.support.fake_fcm import FakeFcm
 from web.blueprints.apidocs import spec as load_spec
-from workers.broker import Runtime, install_runtime, make_broker
+from workers.broker import install_ports, make_broker, worker_ports
 from workers.delivery import deliver_message
 from workers.push import send_push
-from workers.push_sender import CircuitOpen, LoggingSender, ProviderBusy, install_push_sender, make_push_sender
+from workers.broker import install_push_sender
+from workers.push_sender import CircuitOpen, LoggingSender, ProviderBusy, make_push_sender
 
 
 # --- the devices API --------------------------------------------------------
@@ -181,7 +182,7 @@ def senders():
 
 @pytest.fixture
 def worker_runtime(settings, sessions):
-    install_runtime(Runtime(settings, sessions, RedisRealtime.from_url(settings.redis_url)))
+    install_ports(worker_ports(settings, sessions, RedisRealtime.from_url(settings.redis_url)))
 
 
 @pytest.fixture
@@ -440,7 +441,7 @@ def test_unknown_presence_counts_as_offline(client, auth, business, settings, se
         def is_online(self, user_id):
             raise ConnectionError("redis away")
 
-    install_runtime(Runtime(settings, sessions, PresenceDown.from_url(settings.redis_url)))
+    install_ports(worker_ports(settings, sessions, PresenceDown.from_url(settings.redis_url)))
     somchai = auth.user("mobile")
     message_id = a_message(client, auth, business, somchai)
     deliver_message.fn(message_id)

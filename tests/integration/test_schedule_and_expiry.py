@@ -7,20 +7,20 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
-from db.actions import idempotency
-from db.actions.deliveries import expire_overdue
-from db.actions.outbox import claim_unpublished
-from db.actions.stream import replay
+from usecases.messaging import idempotency
+from usecases.messaging.deliveries import expire_overdue
+from usecases.outbox import claim_unpublished
+from usecases.messaging.stream import replay
 from db.engine import UnitOfWork
 from db.models import Delivery, IdempotencyKey, Message, Outbox
 from realtime import InProcessRealtime
-from workers.broker import Runtime, install_runtime
+from workers.broker import install_ports, worker_ports
 from workers.delivery import deliver_message
 
 
 @pytest.fixture
 def deliver(settings, sessions):
-    install_runtime(Runtime(settings, sessions, InProcessRealtime()))
+    install_ports(worker_ports(settings, sessions, InProcessRealtime()))
     return deliver_message.fn
 
 

@@ -11,19 +11,19 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
-from db.actions.deliveries import mark_delivered, mark_read
+from usecases.messaging.deliveries import mark_delivered, mark_read
 from db.engine import UnitOfWork
 from db.models import Delivery, IdempotencyKey, Message, Outbox, User
 from pipeline.channels import user_channel
 from realtime import RedisRealtime
-from workers.broker import Runtime, install_runtime
+from workers.broker import install_ports, worker_ports
 from workers.delivery import deliver_message
 
 
 @pytest.fixture
 def deliver(settings, sessions):
     """Run the delivery actor's function here, on the test database and Redis."""
-    install_runtime(Runtime(settings, sessions, RedisRealtime.from_url(settings.redis_url, settings.redis_namespace)))
+    install_ports(worker_ports(settings, sessions, RedisRealtime.from_url(settings.redis_url, settings.redis_namespace)))
     return deliver_message.fn
 
 

@@ -24,7 +24,7 @@ def test_queues_declared_from_the_definitions_are_accepted_by_dramatiq_and_the_e
     declare_all(channel, ["delivery.high.p0", "delivery.low.p1", "push"])
     broker = RabbitmqBroker(url=broker_url, confirm_delivery=True)
     try:
-        for name in ("delivery.high.p0", "delivery.normal.p1", "push", "maintenance"):
+        for name in ("delivery.high.p0", "delivery.normal.p1", "push"):
             broker.declare_queue(name, ensure=True)
         assert channel.is_open
     finally:

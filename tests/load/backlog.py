@@ -7,7 +7,7 @@ already marked published (the message `queued`), written with COPY; then
 one `deliver_message` job per message in Dramatiq's wire format
 (`rabbitmq.jobs.encode`) published with pika straight into the
 `delivery.<lane>.p<n>` queue the edge would have chosen
-(`pipeline.routing`), persistent, one AMQP transaction per batch (as the
+(`pipeline.contract`), persistent, one AMQP transaction per batch (as the
 edge's BatchPublisher does), on queues declared with Dramatiq's own
 arguments (`rabbitmq.topology`).
 """
@@ -23,8 +23,9 @@ from datetime import datetime, timedelta, timezone
 import pika
 import psycopg
 
-from pipeline.jobs import DELIVERY_ACTORS, MAINTENANCE_QUEUE, PUSH_QUEUE, Job
-from pipeline.routing import delivery_queue, delivery_queues, partition_for
+from pipeline.contract import DELIVERY_ACTORS, PUSH_QUEUE
+from pipeline.jobs import Job
+from pipeline.contract import delivery_queue, delivery_queues, partition_for
 from rabbitmq.jobs import encode
 from rabbitmq.topology import declare_all
 
@@ -106,7 +107,7 @@ def insert_messages(database_url: str, sender: int, recipients: list[int], count
 
 
 def all_queue_names(partitions: int) -> list[str]:
-    return delivery_queues(partitions) + [PUSH_QUEUE, MAINTENANCE_QUEUE]
+    return delivery_queues(partitions) + [PUSH_QUEUE]
 
 
 def _publish_part(broker_url: str, jobs: list[Job], batch: int) -> None:

@@ -35,7 +35,7 @@ import requests
 from sqlalchemy import text
 
 from config import load_settings
-from db.actions.users import create_user
+from usecases.accounts.users import create_user
 from db.engine import UnitOfWork, make_engine, make_session_factory
 from db.migrate import upgrade
 from tests.load import cpu

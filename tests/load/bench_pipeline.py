@@ -45,8 +45,8 @@ import psycopg
 import requests
 
 from db.migrate import upgrade
-from pipeline.jobs import PUSH_QUEUE
-from pipeline.routing import delivery_queues
+from pipeline.contract import PUSH_QUEUE
+from pipeline.contract import delivery_queues
 from tests.load import backlog as bl
 from tests.load import cpu
 from tests.load.bench_oneway import (Post, create_users, log_events, log_problems, pct, spawn_web, stack_env,

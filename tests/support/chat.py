@@ -7,14 +7,14 @@ from sqlalchemy import select
 from db.engine import UnitOfWork
 from db.models import StreamEvent
 from realtime import InProcessRealtime
-from workers.broker import Runtime, install_runtime
+from workers.broker import install_ports, worker_ports
 from workers.delivery import deliver_message
 from workers.fan_out import fan_out_event
 
 
 def job_runner(settings, sessions, publisher):
     """Runs every job the edge published, in order, in this process (the `worker` fixture)."""
-    install_runtime(Runtime(settings, sessions, InProcessRealtime()))
+    install_ports(worker_ports(settings, sessions, InProcessRealtime()))
     actors = {"deliver_message": deliver_message.fn, "fan_out_event": fan_out_event.fn}
 
     def run():

@@ -10,10 +10,15 @@ def test_a_delivery_pool_takes_the_chosen_lanes_and_partitions():
     assert len(pool_queues("delivery", 4)) == 12
 
 
-def test_push_and_maintenance_pools_have_their_own_queues():
+def test_the_push_pool_has_its_own_queue_and_all_takes_every_queue():
     assert pool_queues("push", 4) == ["push"]
-    assert pool_queues("maintenance", 4) == ["maintenance"]
-    assert pool_queues("all", 2)[-2:] == ["push", "maintenance"]
+    assert pool_queues("all", 2)[-1:] == ["push"]
+    assert len(pool_queues("all", 2)) == 7
+
+
+def test_there_is_no_maintenance_pool_the_tick_runs_beside_every_worker():
+    with pytest.raises(ValueError):
+        pool_queues("maintenance", 4)
 
 
 @pytest.mark.parametrize("args", [("mail", 4, None, ("high",)), ("delivery", 4, "4", ("high",)),

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import routing
+from pipeline import contract as routing
 
 
 @given(st.one_of(st.integers(), st.text()), st.integers(min_value=1, max_value=64))

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from db.actions import dead_letter_admin as admin
-from db.actions.dead_letter_admin import AdminAction, Bulk
-from db.actions.dead_letter_search import LetterFilter, get_letter, letter_summary
+from usecases.operations import dead_letter_admin as admin
+from usecases.operations.dead_letter_admin import AdminAction, Bulk
+from usecases.operations.dead_letter_search import LetterFilter, get_letter, letter_summary
 from db.engine import UnitOfWork
 from web.admin.queries import MAX_BULK
 from web.resources import resources
@@ -18,7 +18,7 @@ from web.resources import resources
 
 def acting(actor_id: int, via: str) -> AdminAction:
     """An admin acting now; the edge publishes itself, the sweeper steps in after a grace."""
-    return AdminAction(actor_id, via, datetime.now(timezone.utc), resources().settings.outbox_sweep_after_seconds)
+    return AdminAction(actor_id, via, datetime.now(timezone.utc), resources().ports.outbox)
 
 
 def requeue_one(letter_id: int, act: AdminAction) -> dict:

@@ -1,5 +1,5 @@
 """Which dead letters an admin means: list parameters and bulk selections,
-validated by pydantic, turned into plain filters for db.actions."""
+validated by pydantic, turned into plain filters for the use cases."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from db.actions.dead_letter_search import LetterFilter
+from usecases.operations.dead_letter_search import LetterFilter
 
 MAX_PAGE = 200
 MAX_BULK = 1000

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, request
 
-from db.actions.dead_letter_search import get_letter, letter_detail, letter_summary, list_page
+from usecases.operations.dead_letter_search import get_letter, letter_detail, letter_summary, list_page
 from db.engine import UnitOfWork
 from web.admin import commands
 from web.admin.queries import BulkRequeue, ListQuery, query_args

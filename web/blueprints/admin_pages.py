@@ -13,9 +13,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
 
-from db.actions.dead_letter_search import (count_matching, distinct_values, get_letter, letter_detail,
+from usecases.operations.dead_letter_search import (count_matching, distinct_values, get_letter, letter_detail,
                                            letter_summary, list_page, summaries_of)
-from db.actions.sign_in import user_by_username
+from usecases.accounts.sign_in import user_by_username
 from db.engine import UnitOfWork
 from db.models import DeadLetter
 from pipeline.errors import BadRequest, HeraldError, InvalidCredentials

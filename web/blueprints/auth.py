@@ -9,8 +9,8 @@ from typing import Annotated
 from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from db.actions.otp import consume_otp, issue_otp
-from db.actions.sign_in import SignedIn, open_session, refresh_session, sign_in_mobile, user_by_username
+from usecases.accounts.otp import consume_otp, issue_otp
+from usecases.accounts.sign_in import SignedIn, open_session, refresh_session, sign_in_mobile, user_by_username
 from db.engine import UnitOfWork
 from pipeline.errors import HeraldError, InvalidPhoneNumber
 from pipeline.phones import normalize_phone

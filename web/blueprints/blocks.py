@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, StrictInt
 
-from db.actions.blocks import block_user, block_view, list_blocks, unblock_user
+from usecases.chat.blocks import block_user, block_view, list_blocks, unblock_user
 from db.engine import UnitOfWork
 from db.models import User
 from pipeline.errors import Forbidden

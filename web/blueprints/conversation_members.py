@@ -1,6 +1,6 @@
 """A group's members: list, add, remove, change a role, leave.
 
-Every change runs through web.conversation_changes.run_change and tells
+Every change runs through usecases.chat.changes.run_change and tells
 the members (and whoever was removed or left) through their streams.
 """
 
@@ -11,14 +11,14 @@ from typing import Annotated, Literal
 from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from db.actions.conversation_lists import member_view, members_page
-from db.actions.conversations import conversation_for_member
-from db.actions.memberships import active_seat, add_members, change_role, leave, remove_member
+from usecases.chat.conversation_lists import member_view, members_page
+from usecases.chat.conversations import conversation_for_member
+from usecases.chat.memberships import active_seat, add_members, change_role, leave, remove_member
 from db.engine import UnitOfWork
 from db.models import User
 from web.auth.identity import caller, requires
 from web.auth.scope import conversation_scope
-from web.conversation_changes import run_change
+from usecases.chat.changes import run_change
 from web.paging import page_limit
 from web.requests import parse
 from web.resources import resources
@@ -54,7 +54,7 @@ def add(conversation_id: int):
     """Owners and admins add users; someone who left comes back; current members are skipped."""
     command, _ = parse(AddMembers)
     limit = resources().settings.group_member_limit
-    events = run_change(conversation_id, lambda session, conversation, me, now: add_members(
+    events = run_change(resources().ports, conversation_id, caller().user_id, conversation_scope(), lambda session, conversation, me, now: add_members(
         session, conversation, me, command.user_ids, limit, now))
     return {"conversation_id": conversation_id, "added": events[0].payload["user_ids"] if events else []}
 
@@ -65,7 +65,7 @@ def remove(conversation_id: int, user_id: int):
     """Remove a member (owners and admins), or yourself: the same as leaving."""
     if user_id == caller().user_id:
         return leave_group(conversation_id)
-    run_change(conversation_id, lambda session, conversation, me, now: remove_member(
+    run_change(resources().ports, conversation_id, caller().user_id, conversation_scope(), lambda session, conversation, me, now: remove_member(
         session, conversation, me, user_id, now))
     return "", 204
 
@@ -74,7 +74,7 @@ def remove(conversation_id: int, user_id: int):
 @requires()
 def leave_group(conversation_id: int):
     """Leave a group; the last owner hands it to the longest-standing admin, else member."""
-    run_change(conversation_id, lambda session, conversation, me, now: leave(session, conversation, me, now))
+    run_change(resources().ports, conversation_id, caller().user_id, conversation_scope(), lambda session, conversation, me, now: leave(session, conversation, me, now))
     return "", 204
 
 
@@ -83,7 +83,7 @@ def leave_group(conversation_id: int):
 def set_role(conversation_id: int, user_id: int):
     """Change a member's role (pipeline.conversations.check_role_change says who may)."""
     command, _ = parse(ChangeRole)
-    run_change(conversation_id, lambda session, conversation, me, now: change_role(
+    run_change(resources().ports, conversation_id, caller().user_id, conversation_scope(), lambda session, conversation, me, now: change_role(
         session, conversation, me, user_id, command.role))
     with UnitOfWork(resources().sessions) as uow:
         return member_view(active_seat(uow.session, conversation_id, user_id), uow.session.get(User, user_id))

@@ -7,14 +7,14 @@ from typing import Annotated
 from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from db.actions.chat_messages import history
-from db.actions.conversations import conversation_for_member
-from db.actions.stream import message_payloads
+from usecases.chat.chat_messages import history
+from usecases.chat.conversations import conversation_for_member
+from usecases.messaging.stream import message_payloads
 from db.engine import UnitOfWork
 from pipeline.errors import BadRequest
 from web.auth.identity import caller, requires
 from web.auth.scope import conversation_scope
-from web.chat import read_conversation, send_chat
+from usecases.chat.send import read_conversation, send_chat
 from web.idempotency import idempotency_key
 from web.requests import parse
 from web.resources import resources
@@ -40,7 +40,7 @@ def send(conversation_id: int):
     one, the same Idempotency-Key, up to 64 characters) is a no-op."""
     command, _ = parse(SendChat)
     client_msg_id = command.client_msg_id or _key_as_client_id()
-    accepted = send_chat(resources(), caller().user_id, conversation_id, command.body, client_msg_id,
+    accepted = send_chat(resources().ports, caller().user_id, conversation_id, command.body, client_msg_id,
                          conversation_scope())
     answer = {"id": accepted.message.id, "seq": accepted.message.seq, "status": "accepted",
               "client_msg_id": accepted.message.client_msg_id}
@@ -78,7 +78,7 @@ def _seq_arg(name: str) -> int | None:
 def read(conversation_id: int):
     """Move the caller's read marker forward (it never moves back)."""
     command, _ = parse(Read)
-    return read_conversation(resources(), caller().user_id, conversation_id, command.up_to_seq,
+    return read_conversation(resources().ports, caller().user_id, conversation_id, command.up_to_seq,
                              conversation_scope())
 
 

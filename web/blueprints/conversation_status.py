@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, StrictInt
 
-from db.actions.audit import audit
-from db.actions.conversation_status import close_conversation, set_archived
-from db.actions.conversations import conversation_for_member, member
+from usecases.operations.audit import audit
+from usecases.chat.conversation_status import close_conversation, set_archived
+from usecases.chat.conversations import conversation_for_member, member
 from db.engine import UnitOfWork
 from db.models import User
 from pipeline.errors import RecipientNotFound
@@ -18,7 +18,7 @@ from web.auth.identity import caller, requires
 from web.auth.scope import conversation_scope
 from web.auth.tokens import issue_access_token
 from web.blueprints.conversations import view
-from web.conversation_changes import run_change
+from usecases.chat.changes import run_change
 from web.requests import parse
 from web.resources import resources
 
@@ -56,7 +56,7 @@ def _set_archived(conversation_id: int, archived: bool) -> dict:
 @requires()
 def close(conversation_id: int):
     """Close for everyone: sending then fails with 409 conversation_closed."""
-    run_change(conversation_id, lambda session, conversation, me, now: close_conversation(session, conversation, me))
+    run_change(resources().ports, conversation_id, caller().user_id, conversation_scope(), lambda session, conversation, me, now: close_conversation(session, conversation, me))
     return view(conversation_id)
 
 

@@ -12,11 +12,11 @@ from typing import Annotated, Literal
 from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from db.actions.conversation_lists import (conversations_page, last_messages, summary, unread_badge,
+from usecases.chat.conversation_lists import (conversations_page, last_messages, summary, unread_badge,
                                            unread_counts)
-from db.actions.conversations import conversation_for_member, create_group, get_or_create_direct
-from db.actions.reads import unread_count
-from db.actions.users import mobile_user_for_phone
+from usecases.chat.conversations import conversation_for_member, create_group, get_or_create_direct
+from usecases.chat.reads import unread_count
+from usecases.accounts.users import mobile_user_for_phone
 from db.engine import UnitOfWork
 from db.models import User
 from pipeline.errors import BadRequest, RecipientNotFound, ValidationFailed

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from db.actions.devices import delete_own_device, device_view, list_devices, register_device
+from usecases.accounts.devices import delete_own_device, device_view, list_devices, register_device
 from db.engine import UnitOfWork
 from pipeline.errors import NotFound
 from web.auth.identity import caller, requires

@@ -9,8 +9,8 @@ from typing import Annotated
 from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from db.actions.message_changes import Scope, delete_message, edit_message
-from db.actions.stream import message_payloads
+from usecases.chat.message_changes import Scope, delete_message, edit_message
+from usecases.messaging.stream import message_payloads
 from db.engine import UnitOfWork
 from pipeline.frames import MAX_BODY_CHARS
 from web.auth.identity import caller, requires
@@ -32,9 +32,7 @@ def caller_scope() -> Scope:
 
 
 def outbox_options() -> dict:
-    settings = resources().settings
-    return {"partitions": settings.delivery_partitions, "now": datetime.now(timezone.utc),
-            "sweep_grace_seconds": settings.outbox_sweep_after_seconds}
+    return {"policy": resources().ports.outbox, "now": datetime.now(timezone.utc)}
 
 
 @bp.patch("/<int:message_id>")

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from flask import Blueprint
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from db.actions.messages import Schedule, accept_oneway, message_status
+from usecases.messaging.messages import Schedule, accept_oneway, message_status
 from db.engine import UnitOfWork
 from db.models import Delivery, Message, User
 from pipeline.backpressure import refusal_retry_after
@@ -73,9 +73,8 @@ def send_oneway():
         if sender is None:
             raise NotFound("the calling account no longer exists")
         accepted = accept_oneway(uow.session, sender=sender, targets=command.to, body=command.body,
-                                 priority=command.priority, partitions=res.settings.delivery_partitions,
-                                 now=now, schedule=Schedule(command.send_at, command.ttl_seconds,
-                                                            res.settings.outbox_sweep_after_seconds))
+                                 priority=command.priority, policy=res.ports.outbox,
+                                 now=now, schedule=Schedule(command.send_at, command.ttl_seconds))
         answer = {"id": accepted.message.id, "status": "accepted"}
         idempotent.remember(202, answer)
         uow.commit()

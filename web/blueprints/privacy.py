@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, StrictBool
 
-from db.actions.presence import hides_last_seen, set_hide_last_seen
+from usecases.presence.presence import hides_last_seen, set_hide_last_seen
 from db.engine import UnitOfWork
 from pipeline.errors import Forbidden
 from web.auth.identity import caller, requires

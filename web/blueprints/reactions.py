@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from db.actions.reactions import add_reaction, reaction_summaries, remove_reaction
+from usecases.chat.reactions import add_reaction, reaction_summaries, remove_reaction
 from db.engine import UnitOfWork
 from pipeline.reactions import check_emoji
 from web.auth.identity import caller, requires

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, g, request
 
-from db.actions.stream import last_position
-from db.actions.tickets import issue_ticket, redeem_ticket
+from usecases.messaging.stream import last_position
+from usecases.accounts.tickets import issue_ticket, redeem_ticket
 from db.engine import UnitOfWork
 from pipeline.errors import BadRequest, Forbidden, InvalidToken, OriginNotAllowed
 from web.auth.identity import authenticate, bearer_token, caller, requires

@@ -12,10 +12,10 @@ import logging
 import threading
 from datetime import datetime, timezone
 
-from db.actions.deliveries import mark_delivered, mark_read
-from db.actions.reads import delivered_upto
+from usecases.messaging.deliveries import mark_delivered, mark_read
+from usecases.chat.reads import delivered_upto
 from db.engine import UnitOfWork
-from web.chat import receipt_job
+from usecases.chat.send import receipt_job
 
 log = logging.getLogger(__name__)
 FLUSH_AFTER_SECONDS = 0.1
@@ -64,7 +64,7 @@ class AckBuffer:
                 delivered = mark_delivered(uow.session, self._user_id, acked, now, self._context)
                 # Chat senders learn "delivered" per conversation, up to a seq.
                 for conversation_id, seq in delivered_upto(uow.session, self._user_id, delivered).items():
-                    jobs.append(receipt_job(self._res.settings, uow.session, conversation_id, self._user_id,
+                    jobs.append(receipt_job(uow.session, self._res.ports.outbox, conversation_id, self._user_id,
                                             "delivered", seq, now))
             if read:
                 mark_read(uow.session, self._user_id, read, now, self._context)

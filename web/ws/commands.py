@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pipeline.errors import HeraldError
 from pipeline.frames import ClientFrame, error_frame
-from web.chat import read_conversation, send_chat
+from usecases.chat.send import read_conversation, send_chat
 from web.ws.signals import SocketSignals
 
 
@@ -17,7 +17,7 @@ def handle(res, user_id: int, frame: ClientFrame, context: int | None,
         if frame.type == "send":
             return [_send(res, user_id, raw, context)]
         if frame.type == "read_conversation":
-            read_conversation(res, user_id, raw["conversation_id"], raw["up_to_seq"], context)
+            read_conversation(res.ports, user_id, raw["conversation_id"], raw["up_to_seq"], context)
             return []
         handler = EPHEMERAL.get(frame.type)
         return handler(signals, raw) if handler and signals else []
@@ -29,7 +29,7 @@ def handle(res, user_id: int, frame: ClientFrame, context: int | None,
 
 
 def _send(res, user_id: int, raw: dict, context: int | None) -> dict:
-    accepted = send_chat(res, user_id, raw["conversation_id"], raw["body"], raw["client_msg_id"], context)
+    accepted = send_chat(res.ports, user_id, raw["conversation_id"], raw["body"], raw["client_msg_id"], context)
     return {"type": "sent", "client_msg_id": raw["client_msg_id"], "message_id": accepted.message.id,
             "conversation_id": accepted.message.conversation_id, "seq": accepted.message.seq,
             "replayed": accepted.replayed}

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 from simple_websocket import ConnectionClosed
 
-from db.actions.stream import last_position, replay
+from usecases.messaging.stream import last_position, replay
 from db.engine import UnitOfWork
 from pipeline.errors import HeraldError
 from pipeline.frames import (clamp_ack, encode, error_frame, next_action,

@@ -9,7 +9,7 @@ import json
 import logging
 import time
 
-from db.actions.conversations import active_member_ids, check_can_send, conversation_for_member
+from usecases.chat.conversations import active_member_ids, check_can_send, conversation_for_member
 from db.engine import UnitOfWork
 from pipeline.errors import CannotMessage, ConversationClosed
 from pipeline.frames import encode, event_frame

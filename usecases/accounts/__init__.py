@@ -1,0 +1,1 @@
+"""Accounts: users, sign-in (OTP, passwords, refresh tokens), socket tickets, devices."""

@@ -1,0 +1,1 @@
+"""Chat: conversations, members, chat messages, receipts, reactions, edits, blocks and their events."""

@@ -1,0 +1,40 @@
+"""Fan a conversation event (receipt, reaction, edit, delete, membership
+change) out into each audience member's stream — the `fan_out_event` job's work."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from db.engine import UnitOfWork
+from pipeline.frames import encode, event_frame
+from usecases.chat.event_state import live_payloads, stored_payload
+from usecases.messaging.stream import append_event, lock_stream
+from usecases.ports import Ports
+
+log = logging.getLogger(__name__)
+
+
+def fan_out_event(ports: Ports, event_key: str, kind: str, payload: dict, user_ids: list[int],
+                  now: datetime) -> list[tuple[int, int]]:
+    """Append the event to each user's stream once (keyed), then ring them."""
+    placed: list[tuple[int, int]] = []
+    audience = sorted(set(user_ids))  # sorted: the same lock order as deliveries
+    with UnitOfWork(ports.sessions) as uow:
+        # Every stream locked before the event's fresh fields are read: a
+        # later position always carries a later reading (usecases.chat.event_state).
+        for user_id in audience:
+            lock_stream(uow.session, user_id)
+        stored = stored_payload(uow.session, kind, payload)
+        for user_id in audience:
+            position = append_event(uow.session, user_id, event_key, kind, stored, now)
+            if position is not None:
+                placed.append((user_id, position))
+        live = live_payloads(uow.session, [(kind, stored)])[0]
+        uow.commit()
+    for user_id, position in placed:
+        try:
+            ports.realtime.ring(user_id, encode(event_frame(kind, position, live)))
+        except Exception as e:  # the stream has it; the socket finds it by position
+            log.warning("could not ring user %s: %r", user_id, e)
+    return placed

@@ -1,0 +1,1 @@
+"""Messaging: accepting one-way messages, positioning deliveries in streams, acks, pushes."""

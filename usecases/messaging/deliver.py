@@ -1,0 +1,59 @@
+"""Deliver a message: place it in each recipient's stream, ring the live
+ones, and start a push for the others — the `deliver_message` job's work."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from db.engine import UnitOfWork
+from db.models import Message
+from pipeline.errors import MessageNotFound
+from pipeline.frames import encode, message_frame
+from usecases.messaging.chat_delivery import ensure_chat_deliveries, mark_own_copies_read
+from usecases.messaging.deliveries import Positioned, position_pending
+from usecases.messaging.push_plan import push_jobs
+from usecases.ports import Ports
+
+log = logging.getLogger(__name__)
+
+
+def deliver_message(ports: Ports, message_id: int, now: datetime) -> list[Positioned]:
+    """Position the message (and any earlier one still waiting) for every
+    recipient, commit, ring, then publish the pushes; a redelivered job
+    finds nothing left to do.
+
+    Raises:
+        MessageNotFound: no such message (permanent: a dead letter).
+    """
+    with UnitOfWork(ports.sessions) as uow:
+        message = uow.session.get(Message, message_id)
+        if message is None:
+            raise MessageNotFound(f"message {message_id} does not exist")
+        positioned: list[Positioned] = []
+        # Sorted, so two jobs lock overlapping streams in the same order.
+        for recipient_id in sorted(_recipients(uow.session, message)):
+            positioned += position_pending(uow.session, recipient_id, message_id, now)
+        if message.conversation_id is not None:
+            mark_own_copies_read(uow.session, message.sender_id, message.conversation_id, now)
+        pushes = push_jobs(uow.session, ports, positioned, now)
+        uow.commit()
+    ring_positioned(ports, positioned)
+    ports.publisher.submit(pushes)
+    return positioned
+
+
+def _recipients(session, message: Message) -> list[int]:
+    """One-way messages name their recipients; chat goes to the current members."""
+    if message.conversation_id is None:
+        return list(message.recipient_ids)
+    return ensure_chat_deliveries(session, message)
+
+
+def ring_positioned(ports: Ports, positioned: list[Positioned]) -> None:
+    """Best effort: a lost ring is recovered from the stream by position."""
+    for item in positioned:
+        try:
+            ports.realtime.ring(item.recipient_id, encode(message_frame(item.position, item.payload)))
+        except Exception as e:
+            log.warning("could not ring user %s: %r", item.recipient_id, e)

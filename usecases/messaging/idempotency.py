@@ -1,0 +1,76 @@
+"""Idempotency-Key: the first request's answer is stored in the same
+transaction as its effects; a replay gets that answer back.
+
+The unique (caller, key) index decides between concurrent requests: on
+PostgreSQL the second INSERT waits for the first transaction and then sees
+its committed answer — no read-then-write race.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from db.sql import insert_ignoring_conflict, is_postgresql
+from db.models import IdempotencyKey
+from pipeline.errors import IdempotencyKeyInFlight, IdempotencyKeyReused
+
+LIFETIME = timedelta(hours=24)
+# How long a request waits for a concurrent one holding the same key
+# before it is told to come back (409): the first normally commits in ms.
+IN_FLIGHT_WAIT = "250ms"
+
+
+def claim(session: Session, *, caller_id: int, key: str, fingerprint: str,
+          now: datetime) -> IdempotencyKey | None:
+    """None when this request owns the key; the stored record for a replay.
+
+    Raises:
+        IdempotencyKeyReused: the key was used with a different request.
+        IdempotencyKeyInFlight: a request with this key is still running.
+    """
+    session.execute(delete(IdempotencyKey).where(
+        IdempotencyKey.caller_id == caller_id, IdempotencyKey.key == key,
+        IdempotencyKey.created_at < now - LIFETIME))
+    inserted = _insert_waiting_briefly(session, {
+        "caller_id": caller_id, "key": key, "fingerprint": fingerprint, "status_code": 0,
+        "response": {}, "created_at": now})
+    if inserted:
+        return None
+    existing = session.scalars(select(IdempotencyKey).where(
+        IdempotencyKey.caller_id == caller_id, IdempotencyKey.key == key)).one()
+    if existing.fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    return existing
+
+
+def record_answer(session: Session, *, caller_id: int, key: str, status_code: int, response: dict) -> None:
+    """Store the answer of the request that claimed `key`."""
+    record = session.scalars(select(IdempotencyKey).where(
+        IdempotencyKey.caller_id == caller_id, IdempotencyKey.key == key)).one()
+    record.status_code = status_code
+    record.response = response
+
+
+def _insert_waiting_briefly(session: Session, values: dict) -> bool:
+    """Insert the key; a concurrent holder makes PostgreSQL wait on the unique
+    index, bounded by a lock timeout (SQLite serializes writers anyway)."""
+    if not is_postgresql(session):
+        return insert_ignoring_conflict(session, IdempotencyKey, values, ["caller_id", "key"])
+    session.execute(text(f"SET LOCAL lock_timeout = '{IN_FLIGHT_WAIT}'"))
+    try:
+        inserted = insert_ignoring_conflict(session, IdempotencyKey, values, ["caller_id", "key"])
+    except OperationalError as e:
+        if getattr(e.orig, "sqlstate", None) == "55P03":  # lock_not_available
+            raise IdempotencyKeyInFlight(retry_after=1) from None
+        raise
+    session.execute(text("SET LOCAL lock_timeout = 0"))
+    return inserted
+
+
+def forget_older_than(session: Session, cutoff: datetime) -> int:
+    """Drop keys past their lifetime (the maintenance tick calls this)."""
+    return session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff)).rowcount

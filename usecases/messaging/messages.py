@@ -1,0 +1,119 @@
+"""Accepting a one-way message: message, delivery rows and outbox in one
+transaction, so a 202 means all of it is committed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from usecases.accounts.users import mobile_user_for_phone
+from db.models import Delivery, Message, User
+from pipeline import status
+from pipeline.errors import RecipientNotFound
+from pipeline.contract import DELIVERY_ACTORS, recipient_queue
+from pipeline.jobs import Job, JobSpec
+from pipeline.phones import normalize_phone
+from pipeline.schedule import due_at, expires_at, is_scheduled
+from usecases.outbox import write_job
+from usecases.ports import OutboxPolicy
+
+
+@dataclass(frozen=True)
+class Accepted:
+    message: Message
+    jobs: list[Job]
+
+
+def resolve_recipients(session: Session, targets: list[str | int], now: datetime) -> list[User]:
+    """Users for phone numbers (created if new) and ids, deduplicated, in order.
+
+    Raises:
+        InvalidPhoneNumber: a malformed number.
+        RecipientNotFound: an id that is not a mobile user.
+    """
+    users: dict[int, User] = {}
+    for target in targets:
+        if isinstance(target, int):
+            user = session.get(User, target)
+            if user is None or user.role != "mobile":
+                raise RecipientNotFound(f"no mobile user with id {target}")
+        else:
+            user = mobile_user_for_phone(session, normalize_phone(target), now)
+        users.setdefault(user.id, user)
+    return list(users.values())
+
+
+@dataclass(frozen=True)
+class Schedule:
+    send_at: datetime | None = None
+    ttl_seconds: int | None = None
+
+
+def accept_oneway(session: Session, *, sender: User, targets: list[str | int], body: str,
+                  priority: str, policy: OutboxPolicy, now: datetime, schedule: Schedule = Schedule()) -> Accepted:
+    """Record a one-way message for every target and the job that delivers it.
+
+    A scheduled message returns no job to publish now: its outbox row becomes
+    available at `send_at` and the sweeper publishes it then.
+    """
+    recipients = resolve_recipients(session, targets, now)
+    message = Message(sender_id=sender.id, kind="oneway", body=body, priority=priority,
+                      recipient_ids=[user.id for user in recipients], created_at=now,
+                      send_at=schedule.send_at, expires_at=expires_at(now, schedule.send_at, schedule.ttl_seconds))
+    session.add(message)
+    session.flush()
+    session.add_all(Delivery(message_id=message.id, recipient_id=user.id, status=status.ACCEPTED,
+                             accepted_at=now) for user in recipients)
+    # The partition follows the (first) recipient so one user's jobs share a queue.
+    scheduled = is_scheduled(now, schedule.send_at)
+    spec = JobSpec(recipient_queue(priority, recipients[0].id, policy.partitions), DELIVERY_ACTORS[priority],
+                   (message.id,), message_id=message.id,
+                   available_at=due_at(now, schedule.send_at) if scheduled else None)
+    jobs = write_job(session, spec, now, policy)
+    return Accepted(message, jobs)
+
+
+def message_status(session: Session, message: Message) -> dict:
+    """The message with each recipient's status and timestamps."""
+    rows = session.execute(
+        select(Delivery, User.phone).join(User, User.id == Delivery.recipient_id)
+        .where(Delivery.message_id == message.id, Delivery.recipient_id != message.sender_id)
+        .order_by(Delivery.id)
+    ).all()
+    return {
+        "id": message.id,
+        "kind": message.kind,
+        "body": None if message.deleted_at else message.body,
+        "priority": message.priority,
+        "sender_id": message.sender_id,
+        "created_at": _iso(message.created_at),
+        "queued_at": _iso(message.queued_at),
+        "send_at": _iso(message.send_at),
+        "expires_at": _iso(message.expires_at),
+        "recipients": [_recipient_view(delivery, phone, message.queued_at) for delivery, phone in rows],
+    }
+
+
+def _recipient_view(delivery: Delivery, phone: str | None, queued_at: datetime | None) -> dict:
+    # `queued` is recorded once per message (outbox.mark_published), not per row.
+    queued = delivery.status == status.ACCEPTED and queued_at is not None
+    return {
+        "user_id": delivery.recipient_id,
+        "phone": phone,
+        "status": status.QUEUED if queued else delivery.status,
+        "position": delivery.position,
+        "accepted_at": _iso(delivery.accepted_at),
+        "queued_at": _iso(delivery.queued_at or queued_at),
+        "sent_at": _iso(delivery.sent_at),
+        "delivered_at": _iso(delivery.delivered_at),
+        "read_at": _iso(delivery.read_at),
+        "failed_at": _iso(delivery.failed_at),
+        "expired_at": _iso(delivery.expired_at),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

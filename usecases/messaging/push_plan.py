@@ -1,0 +1,40 @@
+"""Which recipients of a delivery get a push: those with no live session.
+
+The `send_push` jobs are written in the delivery's own transaction, so a
+push is lost neither when RabbitMQ refuses the enqueue nor when the worker
+dies after its commit: the sweeper publishes whatever was not. Presence
+that cannot be read counts as offline: a needless push beats a silent phone.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from pipeline.contract import PUSH_QUEUE, SEND_PUSH
+from pipeline.jobs import Job, JobSpec
+from usecases.messaging.deliveries import Positioned
+from usecases.outbox import write_jobs
+from usecases.ports import Ports
+
+log = logging.getLogger(__name__)
+
+
+def push_jobs(session: Session, ports: Ports, positioned: list[Positioned], now: datetime) -> list[Job]:
+    """Outbox rows for `send_push`, one per offline recipient of each positioned message."""
+    if not ports.push.enabled:
+        return []
+    specs = [JobSpec(PUSH_QUEUE, SEND_PUSH, (item.payload["id"], item.recipient_id), message_id=item.payload["id"])
+             for item in positioned
+             if item.payload["sender"]["id"] != item.recipient_id and not _online(ports, item.recipient_id)]
+    return write_jobs(session, specs, now, ports.outbox)
+
+
+def _online(ports: Ports, user_id: int) -> bool:
+    try:
+        return ports.realtime.is_online(user_id)
+    except Exception as e:
+        log.warning("presence of user %s unknown (%r); pushing", user_id, e)
+        return False

@@ -1,0 +1,124 @@
+"""Each user's delivery stream: positions, replay and the frames' content."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from usecases.chat.event_state import live_payloads
+from usecases.chat.reactions import reaction_summaries
+from db.sql import insert_ignoring_conflict
+from db.models import Delivery, Message, Stream, StreamEvent, User
+from pipeline.frames import event_frame, message_frame
+from pipeline import status
+
+
+def lock_stream(session: Session, user_id: int) -> int:
+    """Take the user's stream lock for this transaction; return its last position.
+
+    A no-op UPDATE locks the row on PostgreSQL and takes SQLite's write
+    lock, so positions are handed out in commit order: a client never sees
+    position N+1 committed before N.
+    """
+    return session.execute(
+        update(Stream).where(Stream.user_id == user_id)
+        .values(last_position=Stream.last_position).returning(Stream.last_position)
+    ).scalar_one()
+
+
+def set_last_position(session: Session, user_id: int, position: int) -> None:
+    session.execute(update(Stream).where(Stream.user_id == user_id).values(last_position=position))
+
+
+def last_position(session: Session, user_id: int) -> int:
+    return session.scalar(select(Stream.last_position).where(Stream.user_id == user_id)) or 0
+
+
+def message_payload(message: Message, sender: User, reactions: list[dict] | None = None) -> dict:
+    """What a recipient sees of a message (the `message` of a frame).
+
+    A deleted message keeps its slot (id, seq) but not its body (nor its
+    reactions). `reactions` are the viewer's summaries (reaction_summaries).
+    """
+    return {
+        "id": message.id,
+        "kind": message.kind,
+        "conversation_id": message.conversation_id,
+        "seq": message.seq,
+        "body": None if message.deleted_at else message.body,
+        "priority": message.priority,
+        "sender": {"id": sender.id, "name": sender.name, "role": sender.role},
+        "created_at": _iso(message.created_at),
+        "edited_at": _iso(message.edited_at),
+        "deleted": message.deleted_at is not None,
+        "reply_allowed": message.kind != "oneway",
+        "reactions": [] if message.deleted_at else (reactions or []),
+    }
+
+
+def message_payloads(session: Session, messages: list[Message], viewer_id: int) -> list[dict]:
+    """A page of messages as `viewer_id` sees them: senders and reactions in one query each."""
+    sender_ids = {m.sender_id for m in messages}
+    senders = {u.id: u for u in session.scalars(select(User).where(User.id.in_(sender_ids)))}
+    reactions = reaction_summaries(session, [m.id for m in messages], viewer_id)
+    return [message_payload(m, senders[m.sender_id], reactions.get(m.id)) for m in messages]
+
+
+def append_event(session: Session, user_id: int, event_key: str, kind: str, payload: dict,
+                 now: datetime) -> int | None:
+    """Put a non-message event in the user's stream once; its position, or
+    None when this event is already there (a repeated fan-out job)."""
+    last = lock_stream(session, user_id)
+    inserted = insert_ignoring_conflict(session, StreamEvent, {
+        "user_id": user_id, "position": last + 1, "event_key": event_key, "kind": kind,
+        "payload": payload, "created_at": now}, ["user_id", "event_key"])
+    if not inserted:
+        return None
+    set_last_position(session, user_id, last + 1)
+    return last + 1
+
+
+def replay(session: Session, user_id: int, after: int, now: datetime,
+           limit: int = 500, conversation_id: int | None = None) -> list[tuple[int, dict]]:
+    """Stream frames after position `after`, oldest first, at most `limit`:
+    messages and events merged by position.
+
+    Expired messages are left out: an expired message is never delivered.
+    `conversation_id` narrows the stream to one conversation (scoped tokens).
+    """
+    messages = _message_frames(session, user_id, after, now, limit, conversation_id)
+    events = _event_frames(session, user_id, after, limit, conversation_id)
+    # Each list holds its first `limit` items, so the merge's first `limit` are exact.
+    return sorted(messages + events, key=lambda item: item[0])[:limit]
+
+
+def _message_frames(session, user_id, after, now, limit, conversation_id):
+    query = (select(Delivery.position, Message, User)
+             .join(Message, Message.id == Delivery.message_id)
+             .join(User, User.id == Message.sender_id)
+             .where(Delivery.recipient_id == user_id, Delivery.position > after,
+                    Delivery.status != status.EXPIRED,
+                    or_(Message.expires_at.is_(None), Message.expires_at > now))
+             .order_by(Delivery.position).limit(limit))
+    if conversation_id is not None:
+        query = query.where(Message.conversation_id == conversation_id)
+    rows = session.execute(query).all()
+    reactions = reaction_summaries(session, [message.id for _, message, _ in rows], user_id)
+    return [(position, message_frame(position, message_payload(message, sender, reactions.get(message.id))))
+            for position, message, sender in rows]
+
+
+def _event_frames(session, user_id, after, limit, conversation_id):
+    query = (select(StreamEvent).where(StreamEvent.user_id == user_id, StreamEvent.position > after)
+             .order_by(StreamEvent.position).limit(limit))
+    events = session.scalars(query).all()
+    if conversation_id is not None:
+        events = [e for e in events if e.payload.get("conversation_id") == conversation_id]
+    payloads = live_payloads(session, [(e.kind, e.payload) for e in events])
+    return [(e.position, event_frame(e.kind, e.position, payload)) for e, payload in zip(events, payloads)]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,0 +1,1 @@
+"""Operations: dead letters, their requeue and audit, and the maintenance ticks."""

@@ -1,0 +1,73 @@
+"""Dead letters: a job that failed for good, recorded once per job by the
+worker that gives it up, with its message's unplaced deliveries failed.
+
+The record is the source of truth; RabbitMQ's dead-letter queue is not
+confirmed and expires its messages (DESIGN.md, known traps). Requeue and
+discard are in usecases.operations.dead_letter_admin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from db.sql import insert_ignoring_conflict
+from db.models import DeadLetter, Delivery, Message
+from pipeline import status
+from pipeline.contract import DELIVERY_ACTORS
+
+DEAD, REQUEUED, DISCARDED = "dead", "requeued", "discarded"
+# Deliveries a dead letter failed carry this prefix in last_error, so a
+# requeue resets those and no delivery that failed for another reason.
+FAILED_BY_DEAD_LETTER = "dead letter "
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    """What the worker knows of a job it gives up on."""
+
+    job_id: str
+    queue_name: str
+    actor_name: str
+    args: list
+    reason: str
+    attempts: int
+    first_error: str | None
+    last_error: str | None
+    first_failed_at: datetime | None
+
+
+def record_dead_letter(session: Session, job: FailedJob, now: datetime) -> bool:
+    """Record the job once (by Dramatiq message id) and fail its message's
+    unplaced deliveries; True when this call recorded it."""
+    message = message_of(session, job.actor_name, job.args)
+    inserted = insert_ignoring_conflict(session, DeadLetter, {
+        "job_id": job.job_id, "queue_name": job.queue_name, "actor_name": job.actor_name,
+        "job_args": list(job.args), "reason": job.reason[:100], "attempts": job.attempts,
+        "first_error": job.first_error, "last_error": job.last_error,
+        "first_failed_at": job.first_failed_at, "created_at": now, "state": DEAD,
+        "message_id": message.id if message else None,
+        "recipient_id": message.recipient_ids[0] if message and message.recipient_ids else None,
+        "sender_id": message.sender_id if message else None}, ["job_id"])
+    if inserted and message is not None:
+        _fail_unplaced(session, message.id, f"{FAILED_BY_DEAD_LETTER}{job.job_id}: {job.reason}", now)
+    return inserted
+
+
+def message_of(session: Session, actor_name: str, args: list) -> Message | None:
+    """The Herald message a deliver_message job is about, if it exists."""
+    if actor_name not in DELIVERY_ACTORS.values() or not args or type(args[0]) is not int:
+        return None
+    return session.get(Message, args[0])
+
+
+def _fail_unplaced(session: Session, message_id: int, reason: str, now: datetime) -> None:
+    # Only deliveries without a stream position: a placed one is in the
+    # recipient's stream already (another job's catch-up, D2) and arrives.
+    session.execute(update(Delivery).where(
+        Delivery.message_id == message_id, Delivery.position.is_(None),
+        Delivery.status.in_(status.predecessors(status.FAILED)))
+        .values(status=status.FAILED, failed_at=now, last_error=reason))

@@ -1,0 +1,40 @@
+"""The maintenance tick: publish what the outbox still holds, expire
+overdue deliveries, forget old Idempotency-Keys.
+
+A crash of the edge between its commit and its publish leaves a job
+committed but unpublished, and scheduled sends wait in the outbox until
+`send_at`; the sweep publishes every row whose `available_at` has come.
+Duplicates are harmless: delivery is idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from db.engine import UnitOfWork
+from usecases.messaging.deliveries import expire_overdue
+from usecases.messaging.idempotency import forget_older_than
+from usecases.outbox import sweep_outbox
+from usecases.ports import Sender, SessionFactory
+
+log = logging.getLogger(__name__)
+IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
+
+
+def run_tick(sessions: SessionFactory, sender: Sender, now: datetime) -> tuple[int, int, int]:
+    """One tick: (jobs republished, deliveries expired, keys forgotten)."""
+    swept = sweep_outbox(sessions, sender, now)
+    if swept:
+        log.info("outbox sweeper republished %d jobs", swept)
+    expired, forgotten = tidy(sessions, now)
+    return swept, expired, forgotten
+
+
+def tidy(sessions: SessionFactory, now: datetime) -> tuple[int, int]:
+    """Expire overdue deliveries and forget old Idempotency-Keys."""
+    with UnitOfWork(sessions) as uow:
+        expired = expire_overdue(uow.session, now)
+        forgotten = forget_older_than(uow.session, now - IDEMPOTENCY_KEY_LIFETIME)
+        uow.commit()
+    return expired, forgotten

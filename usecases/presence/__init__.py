@@ -1,0 +1,1 @@
+"""Presence: who is online, last seen, contacts, typing relays."""
