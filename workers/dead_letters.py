@@ -19,11 +19,11 @@ from typing import Callable
 
 from dramatiq.common import q_name
 from dramatiq.middleware import Middleware
-from sqlalchemy.orm import Session, sessionmaker
 
-from usecases.operations.dead_letters import FailedJob, record_dead_letter
-from db.engine import UnitOfWork
 from pipeline.failures import error_text, note_failure
+from usecases.operations.dead_letters import FailedJob
+from usecases.operations.failed_jobs import record_failed_job
+from usecases.ports import SessionFactory
 
 log = logging.getLogger(__name__)
 FAILURES = "herald_failures"  # the key of the failure record in a job's options
@@ -33,7 +33,7 @@ class DeadLetters(Middleware):
     """Add after Retries: `after_*` hooks run in reverse order, so the
     failure is noted before Retries re-enqueues the job with its options."""
 
-    def __init__(self, sessions: Callable[[], sessionmaker[Session]]):
+    def __init__(self, sessions: Callable[[], SessionFactory]):
         self._sessions = sessions  # resolved at first use, never at import time
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
@@ -46,9 +46,7 @@ class DeadLetters(Middleware):
     def before_nack(self, broker, message):
         job = failed_job(message)
         try:
-            with UnitOfWork(self._sessions()) as uow:
-                recorded = record_dead_letter(uow.session, job, datetime.now(timezone.utc))
-                uow.commit()
+            recorded = record_failed_job(self._sessions(), job, datetime.now(timezone.utc))
         except Exception:
             # RabbitMQ's dead-letter queue still holds the job (for 7 days).
             log.critical("could not record dead letter for job %s (%s)", job.job_id, job.actor_name, exc_info=True)

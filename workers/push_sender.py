@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
+from typing import Protocol
 
 import dramatiq
 import pybreaker
 
-from config import Settings
 from pipeline import push as rules
 from pipeline.errors import PushCircuitOpen, PushProviderUnavailable, PushRejected, PushTokenUnregistered
 from workers import fcm
@@ -106,7 +106,20 @@ def _is_provider_trouble(error: BaseException) -> bool:
     return rules.classify_failure(fcm_code, status) == rules.RETRY
 
 
-def make_push_sender(settings: Settings):
+class PushSettings(Protocol):
+    """The settings a push sender is built from (config.Settings has them; the root passes it)."""
+
+    fcm_credentials_file: str | None
+    fcm_project_id: str | None
+    fcm_endpoint: str | None
+    fcm_timeout_seconds: int
+    fcm_http_retries: int
+    push_breaker_fail_max: int
+    push_breaker_reset_seconds: int
+    retry_max_backoff_ms: int
+
+
+def make_push_sender(settings: PushSettings):
     """FCM when a service-account file is configured; otherwise the logging outbox."""
     if not settings.fcm_credentials_file:
         return LoggingSender()
