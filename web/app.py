@@ -16,6 +16,7 @@ from usecases.outbox import make_marker
 from usecases.ports import ChatPolicy, OutboxPolicy, Ports, PushPolicy
 from web import problems
 from web.admin.session import session_secret
+from web.auth import scope
 from web.auth.sms import make_sms_sender
 from web.auth.tokens import TokenConfig
 from web.extensions import limiter, sock
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
         sms=make_sms_sender(settings.sms_sender), depths=depths,
         presence_sweeper=PresenceSweeper(settings.ws_ping_seconds))
     problems.init_app(app)
+    scope.init_app(app)  # before any view: scoped tokens reach only their endpoints
     limiter.init_app(app)
     sock.init_app(app)
     _register_blueprints(app)

@@ -10,6 +10,12 @@ must answer the refusal its row names (or show nothing of what it hides),
 and change nothing: not a row of the database, not a queued job. A new
 endpoint fails `test_every_chat_endpoint_has_a_row` until it gets one.
 The socket's client frames get the same treatment.
+
+Scoped tokens are denied by default: EVERY route of the url_map — admin,
+devices, privacy, auth, ops included — is tried with a token scoped to the
+very conversation its path names, and must answer 403 `forbidden` and
+change nothing unless web.auth.scope.SCOPED_TOKEN_ENDPOINTS names it (and
+those are tried out of scope by the table above).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from tests.integration.chat_authorization_table import (FRAMES, ROWS, Allowed, R
                                                         chat_endpoints)
 from tests.support.chat import direct, group, say
 from tests.support.tokens import bearer, expired_token, scoped_token
+from web.auth.scope import SCOPED_TOKEN_ENDPOINTS
 from web.ws import commands
 from web.ws.signals import SocketSignals
 
@@ -140,7 +147,7 @@ def test_client_frames_about_a_conversation_one_may_not_see_get_not_found(caller
     context = world.conversations["group"] if caller == "scoped" else None  # scoped to the group
     signals = SocketSignals(res, user.id, "socket", context)
     rung = []
-    res.realtime.listen(lambda user_id, payload: rung.append(user_id))
+    res.realtime.listen(lambda ring: rung.append(ring.user_id))
     for user_id in (world.amy.id, world.ben.id):
         res.realtime.subscribe(user_id)
     before = database_state(sessions)
@@ -160,3 +167,82 @@ def test_the_table_names_a_reason_for_everything_it_lets_through():
             assert isinstance(expected, (Allowed, Refusal, Shows)), (key, persona)
             if isinstance(expected, Allowed):
                 assert expected.reason, (key, persona)
+
+
+def every_route(app) -> list[tuple[str, str, str]]:
+    """(method, rule, endpoint) of every route the app serves."""
+    return sorted((method, rule.rule, rule.endpoint) for rule in app.url_map.iter_rules()
+                  for method in rule.methods - {"HEAD", "OPTIONS"})
+
+
+# Bodies that would succeed with the user's own token: the refusal is the scope's, not validation's.
+BODIES = {("POST", "/v1/devices"): {"platform": "android", "token": "the-business-phone"},
+          ("PATCH", "/v1/me/privacy"): {"hide_last_seen": True},
+          ("POST", "/v1/ws/ticket"): {}}
+
+
+def test_the_scoped_endpoints_are_routes_and_each_is_tried_out_of_scope(app):
+    endpoints = {endpoint for _, _, endpoint in every_route(app)}
+    assert SCOPED_TOKEN_ENDPOINTS <= endpoints, SCOPED_TOKEN_ENDPOINTS - endpoints
+    socket_only = {"ws.socket"}  # tried by the frame test above and tests/e2e/test_scoped_sockets.py
+    for method, rule, endpoint in every_route(app):
+        if endpoint in SCOPED_TOKEN_ENDPOINTS - socket_only:
+            assert not isinstance(ROWS[(method, rule)].scoped, Allowed), (method, rule)
+
+
+def test_a_scoped_token_reaches_no_route_but_those_made_for_it(app, client, world, sessions, publisher):
+    """Deny by default: a new endpoint is refused until SCOPED_TOKEN_ENDPOINTS names it."""
+    amy = world.amy
+    device = client.post("/v1/devices", json={"platform": "ios", "token": "amys-phone"}, headers=world.auth.headers(amy))
+    scope = world.conversations["direct"]
+    headers = bearer(scoped_token(world.tokens, amy, scope))
+    values = {"conversation_id": scope, "message_id": world.messages["amys"], "user_id": world.cat.id,
+              "emoji": "%F0%9F%91%8D", "device_id": device.json["id"], "letter_id": 1, "filename": "index.html"}
+    problems, tried = [], 0
+    for method, rule, endpoint in every_route(app):
+        if endpoint in SCOPED_TOKEN_ENDPOINTS:
+            continue
+        path = rule
+        for name, value in values.items():
+            for converter in ("int:", "path:", ""):
+                path = path.replace(f"<{converter}{name}>", str(value))
+        row = ROWS.get((method, rule))
+        body = BODIES.get((method, rule), row.body(world) if row else {})
+        before = database_state(sessions)
+        answer = client.open(path, method=method, json=body if method != "GET" else None, headers=headers)
+        tried += 1
+        # The admin pages answer their refusals as HTML pages, the API as problem details.
+        got = (answer.status_code, (answer.get_json(silent=True) or {"code": answer.mimetype}).get("code"))
+        if got not in {(403, "forbidden"), (403, "text/html")} or "scoped" not in answer.get_data(as_text=True):
+            problems.append(f"{method} {path} ({endpoint}): expected 403 forbidden for a scoped token, got {got}")
+        if database_state(sessions) != before or publisher.jobs:
+            problems.append(f"{method} {path} ({endpoint}) changed something")
+            publisher.jobs.clear()
+    assert not problems, "\n".join(problems)
+    assert tried >= 40
+
+
+def test_a_scoped_token_cannot_see_or_change_the_users_devices(app, client, world, sessions):
+    """The hole this closes: a business held amy's scoped token, listed her push
+    tokens, deleted her devices, or registered its own phone on her account."""
+    amy = world.amy
+    device = client.post("/v1/devices", json={"platform": "ios", "token": "amys-phone"},
+                         headers=world.auth.headers(amy)).json
+    scoped = bearer(scoped_token(world.tokens, amy, world.conversations["shop_direct"]))
+    for method, path, body in (("GET", "/v1/devices", None),
+                               ("POST", "/v1/devices", {"platform": "android", "token": "shops-phone"}),
+                               ("DELETE", f"/v1/devices/{device['id']}", None)):
+        answer = client.open(path, method=method, json=body, headers=scoped)
+        assert (answer.status_code, answer.json["code"]) == (403, "forbidden"), (method, path)
+        assert "amys-phone" not in answer.get_data(as_text=True)
+    mine = client.get("/v1/devices", headers=world.auth.headers(amy)).json["items"]
+    assert [d["token"] for d in mine] == ["amys-phone"]
+
+
+def test_a_scoped_token_still_chats_in_its_conversation(client, world):
+    scoped = bearer(scoped_token(world.tokens, world.amy, world.conversations["shop_direct"]))
+    base = f"/v1/conversations/{world.conversations['shop_direct']}"
+    assert client.get(base, headers=scoped).status_code == 200
+    assert client.post(f"{base}/messages", json={"body": "see you at 8"}, headers=scoped).status_code == 202
+    assert client.get(f"{base}/messages", headers=scoped).json["items"][-1]["body"] == "see you at 8"
+    assert client.post(f"{base}/read", json={"up_to_seq": 1}, headers=scoped).status_code == 200

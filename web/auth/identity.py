@@ -17,6 +17,18 @@ def bearer_token() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def bearer_claims() -> Claims | None:
+    """The claims of the request's bearer token (verified once per request), None without one.
+
+    Raises:
+        InvalidToken: a token that does not verify.
+    """
+    if "bearer_claims" not in g:
+        token = bearer_token()
+        g.bearer_claims = None if token is None else verify_access_token(resources().tokens, token)
+    return g.bearer_claims
+
+
 def authenticate() -> Claims:
     """The caller's claims, from the Authorization header.
 
@@ -24,10 +36,9 @@ def authenticate() -> Claims:
         Unauthenticated: no bearer token.
         InvalidToken: a token that does not verify.
     """
-    token = bearer_token()
-    if token is None:
+    claims = bearer_claims()
+    if claims is None:
         raise Unauthenticated("send 'Authorization: Bearer <token>'")
-    claims = verify_access_token(resources().tokens, token)
     g.claims = claims
     return claims
 

@@ -1,11 +1,55 @@
-"""Tokens scoped to one conversation (the `ctx` claim, docs/decisions.md D24)."""
+"""Tokens scoped to one conversation (the `ctx` claim, docs/decisions.md D24).
+
+Deny by default: a scoped token reaches only the endpoints named in
+`SCOPED_TOKEN_ENDPOINTS` — the ones a chat about that one conversation
+needs, each of which checks the scope of what it touches. Every other
+endpoint, including those added later, answers 403 `forbidden` to it,
+before its view runs. A scoped token is a mobile user's token held by a
+business (it asked for it), so nothing account-wide — devices, blocks,
+privacy, socket tickets, membership and filing changes — is on the list.
+"""
 
 from __future__ import annotations
 
-from web.auth.identity import caller
+from flask import Flask, request
+
+from pipeline.errors import Forbidden, InvalidToken
+from web.auth.identity import bearer_claims, caller
+
+SCOPED_TOKEN_ENDPOINTS = frozenset({
+    "conversations.list_own",  # lists only the scoped conversation
+    "conversations.unread_total",
+    "conversations.get",
+    "conversation_messages.list_messages",
+    "conversation_messages.send",
+    "conversation_messages.read",
+    "conversation_members.list_members",
+    "messages.get_message",
+    "message_changes.edit",
+    "message_changes.delete",
+    "reactions.place",
+    "reactions.take_back",
+    "presence.get_presence",  # only the scoped conversation's members
+    "ws.socket",  # replays and forwards only the scoped conversation's items
+})
 
 
 def conversation_scope() -> int | None:
     """The one conversation the caller's token may see, or None for an unscoped token."""
     context = caller().context
     return int(context) if context is not None else None
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(refuse_scoped_tokens_outside_their_endpoints)
+
+
+def refuse_scoped_tokens_outside_their_endpoints() -> None:
+    """Raises Forbidden for a valid scoped token on an endpoint not made for it."""
+    try:
+        claims = bearer_claims()
+    except InvalidToken:
+        return None  # the endpoint refuses it, or does not read tokens at all
+    if claims is not None and claims.context is not None and request.endpoint not in SCOPED_TOKEN_ENDPOINTS:
+        raise Forbidden("a token scoped to one conversation cannot use this endpoint")
+    return None
