@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 
 from pipeline.errors import BadRequest
 
@@ -30,6 +30,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         created_at, row_id = json.loads(raw)
         if not isinstance(row_id, int) or isinstance(row_id, bool):
             raise ValueError("id")
-        return datetime.fromisoformat(created_at), row_id
+        at = datetime.fromisoformat(created_at)
+        # Cursors the embedded mode issued before its times were aware are UTC.
+        return (at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)), row_id
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
         raise BadRequest("the cursor is not valid; pass back the next_cursor of a previous page") from None

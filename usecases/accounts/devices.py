@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from db.sql import insert_ignoring_conflict
 from db.models import Device
 from pipeline.cursors import decode_cursor, encode_cursor
+from pipeline.timestamps import iso
 
 # Reinstalls leave dead tokens behind; past this many the least recently
 # seen is dropped so one account cannot fan a push out without bound.
@@ -80,6 +81,6 @@ def device_view(device: Device) -> dict:
         "id": device.id,
         "platform": device.platform,
         "token": device.token,
-        "created_at": device.created_at.isoformat(),
-        "last_seen_at": device.last_seen_at.isoformat() if device.last_seen_at else None,
+        "created_at": iso(device.created_at),
+        "last_seen_at": iso(device.last_seen_at),
     }

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from db.sql import insert_ignoring_conflict
 from db.models import Block, User
 from pipeline.cursors import decode_cursor, encode_cursor
+from pipeline.timestamps import iso
 from pipeline.errors import CannotMessage, UserNotFound, ValidationFailed
 
 
@@ -71,4 +72,4 @@ def check_not_blocked_by(session: Session, actor_id: int, user_ids: list[int]) -
 
 def block_view(block: Block, user: User) -> dict:
     """What the API shows of a block: who, and since when."""
-    return {"user_id": block.blocked_id, "name": user.name, "blocked_at": block.created_at.isoformat()}
+    return {"user_id": block.blocked_id, "name": user.name, "blocked_at": iso(block.created_at)}

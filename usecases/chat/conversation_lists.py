@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Conversation, ConversationMember, Message, User
 from pipeline.cursors import decode_cursor, encode_cursor
+from pipeline.timestamps import iso
 
 # Last activity: the last message, or the creation of a conversation still without one.
 ACTIVITY = func.coalesce(Conversation.last_message_at, Conversation.created_at)
@@ -52,7 +53,7 @@ def preview(message: Message, sender: User) -> dict:
     return {"id": message.id, "seq": message.seq,
             "sender": {"id": sender.id, "name": sender.name, "role": sender.role},
             "body": None if message.deleted_at else message.body, "deleted": message.deleted_at is not None,
-            "created_at": message.created_at.isoformat()}
+            "created_at": iso(message.created_at)}
 
 
 def _unread_messages(user_id: int):
@@ -93,7 +94,7 @@ def summary(conversation: Conversation, member: ConversationMember, unread: int,
             "status": conversation.status, "context_ref": conversation.context_ref,
             "last_seq": conversation.last_seq, "role": member.role, "read_seq": member.read_seq,
             "unread": unread, "archived": member.archived_at is not None,
-            "created_at": conversation.created_at.isoformat(), "last_activity_at": activity.isoformat(),
+            "created_at": iso(conversation.created_at), "last_activity_at": iso(activity),
             "last_message": last_message}
 
 
@@ -117,4 +118,4 @@ def members_page(session: Session, conversation_id: int, *, limit: int,
 def member_view(member: ConversationMember, user: User) -> dict:
     """A member: who they are (`user.role`: mobile or business) and their role in the group."""
     return {"user": {"id": user.id, "name": user.name, "role": user.role}, "role": member.role,
-            "joined_at": member.joined_at.isoformat()}
+            "joined_at": iso(member.joined_at)}

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from usecases.chat.reactions import REACTION, reaction_count
 from db.models import Message
+from pipeline.timestamps import iso
 
 EDIT = "edit"
 
@@ -41,6 +42,6 @@ def _current_texts(session: Session, message_ids: list[int]) -> dict[int, dict]:
     rows = session.execute(select(Message.id, Message.body, Message.edited_at, Message.deleted_at)
                            .where(Message.id.in_(set(message_ids)))).all()
     return {message_id: {"body": None if deleted_at else body,
-                         "edited_at": edited_at.isoformat() if edited_at else None,
+                         "edited_at": iso(edited_at),
                          "deleted": deleted_at is not None}
             for message_id, body, edited_at, deleted_at in rows}

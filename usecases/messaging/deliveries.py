@@ -3,6 +3,7 @@ that only move forward (pipeline.status)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,9 +11,12 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from usecases.messaging.stream import lock_stream, message_payload, set_last_position
+from usecases.operations.dead_letters import record_unplaceable
 from db.models import Delivery, Message, Stream, User
 from pipeline import status
 from pipeline.schedule import is_expired
+
+log = logging.getLogger(__name__)
 
 # Worker and edge clocks may differ a little; a message due within this
 # margin is treated as due.
@@ -35,20 +39,36 @@ def position_pending(session: Session, recipient_id: int, up_to_message_id: int,
     stream keeps acceptance order whatever the worker concurrency; a
     redelivered job finds nothing left to do. Scheduled messages not yet
     due are left for their own job; expired ones become `expired` instead.
+    A message that cannot be evaluated becomes a dead letter of its own
+    (record_unplaceable) rather than failing the job, which would hold back
+    every other message of the recipient until they all were dead letters.
     """
     last = lock_stream(session, recipient_id)
     positioned = []
     for delivery, message, sender in _pending(session, recipient_id, up_to_message_id, now):
-        if is_expired(message.expires_at, now):
+        try:
+            payload = _payload_unless_expired(message, sender, now)
+        except Exception as error:
+            log.exception("message %s cannot be placed; recorded as a dead letter", message.id)
+            record_unplaceable(session, message, error, now)
+            continue
+        if payload is None:
             delivery.status, delivery.expired_at = status.EXPIRED, now
             continue
         last += 1
         delivery.position, delivery.status, delivery.sent_at = last, status.SENT, now
-        positioned.append(Positioned(recipient_id, last, message_payload(message, sender)))
+        positioned.append(Positioned(recipient_id, last, payload))
     if positioned:
         set_last_position(session, recipient_id, last)
     session.flush()
     return positioned
+
+
+def _payload_unless_expired(message: Message, sender: User, now: datetime) -> dict | None:
+    """The frame's message, or None when the message has expired."""
+    if is_expired(message.expires_at, now):
+        return None
+    return message_payload(message, sender)
 
 
 def _pending(session: Session, recipient_id: int, up_to_message_id: int, now: datetime):

@@ -17,6 +17,7 @@ from pipeline.contract import DELIVERY_ACTORS, recipient_queue
 from pipeline.jobs import Job, JobSpec
 from pipeline.phones import normalize_phone
 from pipeline.schedule import due_at, expires_at, is_scheduled
+from pipeline.timestamps import iso
 from usecases.outbox import write_job
 from usecases.ports import OutboxPolicy
 
@@ -89,10 +90,10 @@ def message_status(session: Session, message: Message) -> dict:
         "body": None if message.deleted_at else message.body,
         "priority": message.priority,
         "sender_id": message.sender_id,
-        "created_at": _iso(message.created_at),
-        "queued_at": _iso(message.queued_at),
-        "send_at": _iso(message.send_at),
-        "expires_at": _iso(message.expires_at),
+        "created_at": iso(message.created_at),
+        "queued_at": iso(message.queued_at),
+        "send_at": iso(message.send_at),
+        "expires_at": iso(message.expires_at),
         "recipients": [_recipient_view(delivery, phone, message.queued_at) for delivery, phone in rows],
     }
 
@@ -105,15 +106,11 @@ def _recipient_view(delivery: Delivery, phone: str | None, queued_at: datetime |
         "phone": phone,
         "status": status.QUEUED if queued else delivery.status,
         "position": delivery.position,
-        "accepted_at": _iso(delivery.accepted_at),
-        "queued_at": _iso(delivery.queued_at or queued_at),
-        "sent_at": _iso(delivery.sent_at),
-        "delivered_at": _iso(delivery.delivered_at),
-        "read_at": _iso(delivery.read_at),
-        "failed_at": _iso(delivery.failed_at),
-        "expired_at": _iso(delivery.expired_at),
+        "accepted_at": iso(delivery.accepted_at),
+        "queued_at": iso(delivery.queued_at or queued_at),
+        "sent_at": iso(delivery.sent_at),
+        "delivered_at": iso(delivery.delivered_at),
+        "read_at": iso(delivery.read_at),
+        "failed_at": iso(delivery.failed_at),
+        "expired_at": iso(delivery.expired_at),
     }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None

@@ -13,6 +13,7 @@ from db.sql import insert_ignoring_conflict
 from db.models import Delivery, Message, Stream, StreamEvent, User
 from pipeline.frames import event_frame, message_frame
 from pipeline import status
+from pipeline.timestamps import iso
 
 
 def lock_stream(session: Session, user_id: int) -> int:
@@ -50,8 +51,8 @@ def message_payload(message: Message, sender: User, reactions: list[dict] | None
         "body": None if message.deleted_at else message.body,
         "priority": message.priority,
         "sender": {"id": sender.id, "name": sender.name, "role": sender.role},
-        "created_at": _iso(message.created_at),
-        "edited_at": _iso(message.edited_at),
+        "created_at": iso(message.created_at),
+        "edited_at": iso(message.edited_at),
         "deleted": message.deleted_at is not None,
         "reply_allowed": message.kind != "oneway",
         "reactions": [] if message.deleted_at else (reactions or []),
@@ -118,7 +119,3 @@ def _event_frames(session, user_id, after, limit, conversation_id):
         events = [e for e in events if e.payload.get("conversation_id") == conversation_id]
     payloads = live_payloads(session, [(e.kind, e.payload) for e in events])
     return [(e.position, event_frame(e.kind, e.position, payload)) for e, payload in zip(events, payloads)]
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import AuditEntry
+from pipeline.timestamps import iso
 
 
 def audit(session: Session, *, actor_id: int | None, action: str, target_type: str, target_id: str | int,
@@ -31,4 +32,4 @@ def entries_for(session: Session, target_type: str, target_id: str | int) -> lis
 def entry_view(entry: AuditEntry) -> dict:
     return {"id": entry.id, "actor_id": entry.actor_id, "action": entry.action,
             "target_type": entry.target_type, "target_id": entry.target_id, "details": entry.details,
-            "created_at": entry.created_at.isoformat()}
+            "created_at": iso(entry.created_at)}

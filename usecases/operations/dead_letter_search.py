@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from usecases.operations.audit import entries_for, entry_view
 from db.models import DeadLetter
 from pipeline.cursors import decode_cursor, encode_cursor
+from pipeline.timestamps import iso
 from pipeline.errors import NotFound
 
 STATES = ("dead", "requeued", "discarded")
@@ -101,20 +102,16 @@ def letter_summary(letter: DeadLetter) -> dict:
     return {"id": letter.id, "job_id": letter.job_id, "queue": letter.queue_name, "actor": letter.actor_name,
             "args": letter.job_args, "message_id": letter.message_id, "recipient_id": letter.recipient_id, "sender_id": letter.sender_id,
             "reason": letter.reason, "attempts": letter.attempts, "state": letter.state,
-            "created_at": _iso(letter.created_at), "last_error_line": _first_line(letter.last_error)}
+            "created_at": iso(letter.created_at), "last_error_line": _first_line(letter.last_error)}
 
 
 def letter_detail(session: Session, letter: DeadLetter) -> dict:
     """Everything recorded of a dead letter, its audit history included."""
     return {**letter_summary(letter), "first_error": letter.first_error,
-            "last_error": letter.last_error, "first_failed_at": _iso(letter.first_failed_at),
-            "resolved_at": _iso(letter.resolved_at), "resolved_by": letter.resolved_by,
+            "last_error": letter.last_error, "first_failed_at": iso(letter.first_failed_at),
+            "resolved_at": iso(letter.resolved_at), "resolved_by": letter.resolved_by,
             "history": [entry_view(e) for e in entries_for(session, "dead_letter", letter.id)]}
 
 
 def _first_line(text: str | None) -> str | None:
     return text.splitlines()[0][:300] if text else None
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None

@@ -8,21 +8,25 @@ discard are in usecases.operations.dead_letter_admin.
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from db.sql import insert_ignoring_conflict
-from db.models import DeadLetter, Delivery, Message
+from db.models import DeadLetter, Delivery, Message, Outbox
 from pipeline import status
-from pipeline.contract import DELIVERY_ACTORS
+from pipeline.contract import DELIVERY_ACTORS, NORMAL, delivery_queue
+from pipeline.failures import error_text
 
 DEAD, REQUEUED, DISCARDED = "dead", "requeued", "discarded"
 # Deliveries a dead letter failed carry this prefix in last_error, so a
 # requeue resets those and no delivery that failed for another reason.
 FAILED_BY_DEAD_LETTER = "dead letter "
+# The job id of a letter for a message that could not be placed (no Dramatiq job failed).
+UNPLACEABLE = "unplaceable-"
 
 
 @dataclass(frozen=True)
@@ -53,8 +57,46 @@ def record_dead_letter(session: Session, job: FailedJob, now: datetime) -> bool:
         "recipient_id": message.recipient_ids[0] if message and message.recipient_ids else None,
         "sender_id": message.sender_id if message else None}, ["job_id"])
     if inserted and message is not None:
-        _fail_unplaced(session, message.id, f"{FAILED_BY_DEAD_LETTER}{job.job_id}: {job.reason}", now)
+        _fail_unplaced(session, message.id, _failed_by(job), now)
     return inserted
+
+
+def record_unplaceable(session: Session, message: Message, error: Exception, now: datetime) -> None:
+    """A message the delivery job could not place (evaluating it raised): a
+    dead letter for its delivery job, its unplaced deliveries failed, so the
+    job goes on with the recipients' other messages.
+
+    The letter's job id counts the message's earlier such letters: jobs that
+    fail the same message at once record one letter, and a requeued letter
+    that fails again records a new one.
+    """
+    earlier = session.scalar(select(func.count()).select_from(DeadLetter).where(
+        DeadLetter.message_id == message.id, DeadLetter.job_id.startswith(UNPLACEABLE, autoescape=True)))
+    queue_name, actor_name, args = _delivery_job(session, message)
+    job = FailedJob(job_id=f"{UNPLACEABLE}{message.id}-{earlier}", queue_name=queue_name, actor_name=actor_name,
+                    args=args, reason=type(error).__name__, attempts=1, first_error=None,
+                    last_error=error_text(repr(error), "".join(traceback.format_exception(error))),
+                    first_failed_at=now)
+    if not record_dead_letter(session, job, now):
+        # Another job recorded this letter first; its deliveries fail all the same.
+        _fail_unplaced(session, message.id, _failed_by(job), now)
+
+
+def _delivery_job(session: Session, message: Message) -> tuple[str, str, list]:
+    """The queue, actor and args of the job that delivers `message` (its first
+    delivery outbox row), so a requeue routes as the original send did."""
+    row = session.execute(select(Outbox.queue_name, Outbox.actor_name, Outbox.args).where(
+        Outbox.message_id == message.id, Outbox.actor_name.in_(DELIVERY_ACTORS.values()))
+        .order_by(Outbox.id).limit(1)).first()
+    if row is not None:
+        return row.queue_name, row.actor_name, list(row.args)
+    # Never raise here: the message's priority may be what was wrong with it.
+    priority = message.priority if message.priority in DELIVERY_ACTORS else NORMAL
+    return delivery_queue(priority, 0), DELIVERY_ACTORS[priority], [message.id]
+
+
+def _failed_by(job: FailedJob) -> str:
+    return f"{FAILED_BY_DEAD_LETTER}{job.job_id}: {job.reason}"
 
 
 def message_of(session: Session, actor_name: str, args: list) -> Message | None:
