@@ -4,7 +4,11 @@
 
 PYTHON      ?= python3
 VENV        := .venv
-VENV_STAMP  := $(VENV)/.installed
+# Two stamps: running needs Herald and its dependencies only; the tests add
+# the `test` extras (Playwright alone is ~165 MB). Each is redone when
+# pyproject.toml changes (the stamp is older then).
+RUN_STAMP   := $(VENV)/.installed-run
+TEST_STAMP  := $(VENV)/.installed-test
 PYTEST_ARGS ?=
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -12,44 +16,63 @@ export PIP_NO_INPUT := 1
 
 .DEFAULT_GOAL := help
 
-.PHONY: help venv .venv run services test bench clean distclean
+.PHONY: help venv .venv venv-test run services test test-unit test-fast bench clean distclean
 
 help:
 	@echo "make run        start Herald embedded (SQLite, in-process broker; PORT=8080)"
-	@echo "make test       run the test suite (PYTEST_ARGS='-k name' to narrow it)"
+	@echo "make test       run the whole test suite (PYTEST_ARGS='-k name' to narrow it)"
+	@echo "make test-unit  run tests/unit only (seconds; no services needed)"
+	@echo "make test-fast  run tests/unit and tests/integration (no real processes started)"
 	@echo "make services   make sure PostgreSQL, Redis and RabbitMQ answer on loopback"
 	@echo "make bench      run the load benchmarks"
 	@echo "make clean      remove caches and build leftovers (distclean: also .venv, .herald)"
 
-# `make .venv` / `make venv`: the virtualenv with Herald installed editable,
-# reinstalled whenever pyproject.toml changes (the stamp is older then).
-venv .venv: $(VENV_STAMP)
+# `make .venv` / `make venv`: the virtualenv with Herald installed editable
+# (what running needs); `make venv-test` adds the test extras.
+venv .venv: $(RUN_STAMP)
+venv-test: $(TEST_STAMP)
 
-$(VENV_STAMP): pyproject.toml
-	@if [ ! -x $(VENV)/bin/python ]; then \
-	  if ! $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null \
-	     && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing python3-venv (Debian's python3 ships without ensurepip)"; \
-	    DEBIAN_FRONTEND=noninteractive apt-get update -qq \
-	      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; \
-	  fi; \
-	  echo "creating $(VENV) with $$(command -v $(PYTHON))"; \
-	  $(PYTHON) -m venv $(VENV); \
+# The interpreter: a venv from $(PYTHON), installing Debian's python3-venv
+# first when ensurepip is missing and we may.
+$(VENV)/bin/python:
+	@if ! $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null \
+	   && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing python3-venv (Debian's python3 ships without ensurepip)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+	    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; \
 	fi
-	@echo "installing Herald into $(VENV) (pip install -e '.[test]')"
-	@$(VENV)/bin/pip install -qq -e '.[test]'
+	@echo "creating $(VENV) with $$(command -v $(PYTHON))"
+	@$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	@echo "installing Herald into $(VENV) (pip install -e .)"
+	@$(VENV)/bin/pip install -qq -e .
 	@touch $@
 
-run: $(VENV_STAMP)
+# The test extras include Herald itself, so this stamp also stands for the run one.
+$(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
+	@echo "installing Herald and its test tools into $(VENV) (pip install -e '.[test]')"
+	@$(VENV)/bin/pip install -qq -e '.[test]'
+	@touch $@ $(RUN_STAMP)
+
+run: $(RUN_STAMP)
 	$(VENV)/bin/herald run
 
 services:
 	@bash scripts/ensure-services.sh
 
-test: $(VENV_STAMP) services
+test: $(TEST_STAMP) services
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-bench: $(VENV_STAMP) services
+test-unit: $(TEST_STAMP)
+	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
+
+# Unit and integration tests: the real services, but no processes of ours
+# started (tests/e2e and tests/faults do that).
+test-fast: $(TEST_STAMP) services
+	$(VENV)/bin/pytest tests/unit tests/integration $(PYTEST_ARGS)
+
+bench: $(TEST_STAMP) services
 	$(VENV)/bin/python -m tests.load.run_all
 
 clean:

@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 
 from config import load_settings
 from usecases.accounts.users import create_user
-from db.engine import UnitOfWork, make_engine, make_session_factory
+from cli.database import existing_sessions
+from db.engine import UnitOfWork
 from db.models import User
 from pipeline.errors import HeraldError, NotFound
 from pipeline.phones import normalize_phone
@@ -15,7 +16,7 @@ from web.auth.tokens import TokenConfig, issue_access_token
 
 
 def _sessions(settings):
-    return make_session_factory(make_engine(settings.database_url))
+    return existing_sessions(settings.database_url)
 
 
 def create(*, role: str, phone: str | None, name: str | None, username: str | None,

@@ -14,7 +14,8 @@ from config import load_settings
 from usecases.operations import dead_letter_admin as admin
 from usecases.operations.dead_letter_admin import AdminAction
 from usecases.operations.dead_letter_search import LetterFilter, letter_summary, list_page
-from db.engine import UnitOfWork, make_engine, make_session_factory
+from cli.database import existing_sessions
+from db.engine import UnitOfWork
 
 VIA = "cli"
 BATCH = 1000
@@ -59,7 +60,7 @@ def _system() -> AdminAction:
 
 
 def _sessions():
-    return make_session_factory(make_engine(load_settings().database_url))
+    return existing_sessions(load_settings().database_url)
 
 
 def _now() -> datetime:

@@ -1,17 +1,23 @@
-"""The embedded demo: an admin, a business sender and two mobile users."""
+"""The embedded demo: an admin, a business sender and two mobile users.
+
+`herald run` creates them and prints their tokens; `herald demo env` prints
+`export` lines for a shell (`eval "$(.venv/bin/herald demo env)"`).
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from usecases.accounts.users import create_user
+from cli.database import existing_sessions
+from config import load_settings
 from db.engine import UnitOfWork
 from db.models import User
+from usecases.accounts.users import create_user
 from web.auth.passwords import hash_password
-from web.auth.tokens import issue_access_token
+from web.auth.tokens import TokenConfig, issue_access_token
 
 DEMO_USERS = [
     {"role": "admin", "username": "admin", "name": "Demo Admin", "password": "admin-demo"},
@@ -19,6 +25,7 @@ DEMO_USERS = [
     {"role": "mobile", "phone": "+66812345001", "name": "Somchai"},
     {"role": "mobile", "phone": "+66812345002", "name": "Malee"},
 ]
+TOKEN_TTL_SECONDS = 86400
 
 
 def ensure_demo(app, sessions, base_url: str) -> list[dict]:
@@ -35,9 +42,32 @@ def ensure_demo(app, sessions, base_url: str) -> list[dict]:
         users = uow.session.scalars(select(User).order_by(User.id).limit(len(DEMO_USERS))).all()
     tokens = app.extensions["herald"].tokens
     demo = [{"id": u.id, "role": u.role, "name": u.name, "phone": u.phone, "username": u.username,
-             "token": issue_access_token(tokens, user_id=u.id, role=u.role, ttl_seconds=86400)}
+             "token": issue_access_token(tokens, user_id=u.id, role=u.role, ttl_seconds=TOKEN_TTL_SECONDS)}
             for u in users]
     print(json.dumps({"demo_users": demo, "api": base_url, "docs": f"{base_url}/docs",
                       "admin": f"{base_url}/admin (admin / admin-demo)",
-                      "websocket": base_url.replace("http", "ws", 1) + "/v1/ws"}, indent=2), flush=True)
+                      "websocket": base_url.replace("http", "ws", 1) + "/v1/ws",
+                      "shell": 'eval "$(.venv/bin/herald demo env)"  # $HERALD, $ADMIN, $ACME, $SOMCHAI, $MALEE'},
+                     indent=2), flush=True)
     return demo
+
+
+def shell_exports() -> str:
+    """`export HERALD=<base url>` and one `export NAME=<fresh token>` per demo user.
+
+    Raises:
+        NoDatabase: no embedded database here (nothing was started yet).
+    """
+    settings = load_settings()
+    with UnitOfWork(existing_sessions(settings.database_url)) as uow:
+        users = uow.session.scalars(select(User).where(or_(
+            User.username.in_([s["username"] for s in DEMO_USERS if "username" in s]),
+            User.phone.in_([s["phone"] for s in DEMO_USERS if "phone" in s]))).order_by(User.id)).all()
+    if not users:
+        raise SystemExit("herald: no demo users in this database: start `make run` (HERALD_DEMO=on) first")
+    tokens = TokenConfig.from_settings(settings)
+    lines = [f"export HERALD=http://{settings.host}:{settings.port}"]
+    lines += [f"export {(u.username or u.name).upper()}="
+              + issue_access_token(tokens, user_id=u.id, role=u.role, ttl_seconds=TOKEN_TTL_SECONDS)
+              for u in users]
+    return "\n".join(lines)

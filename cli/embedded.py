@@ -10,8 +10,10 @@ from gevent import monkey
 
 monkey.patch_all()
 
+import errno  # noqa: E402
 import logging  # noqa: E402
 import signal  # noqa: E402
+import socket  # noqa: E402
 
 import dramatiq  # noqa: E402
 from gevent.pywsgi import WSGIServer  # noqa: E402
@@ -33,6 +35,7 @@ log = logging.getLogger("herald")
 def run() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
+    listener = _listen(settings.host, settings.port)  # first: a taken port fails before anything starts
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
     sessions = make_session_factory(make_engine(settings.database_url))
@@ -48,7 +51,7 @@ def run() -> int:
     worker.start()
     if settings.demo:
         ensure_demo(app, sessions, f"http://{settings.host}:{settings.port}")
-    server = WSGIServer((settings.host, settings.port), app, log=None)
+    server = WSGIServer(listener, app, log=None)
     signal.signal(signal.SIGTERM, lambda *_: server.stop(timeout=5))
     print(f"Herald (embedded) listening on http://{settings.host}:{settings.port}", flush=True)
     try:
@@ -58,3 +61,15 @@ def run() -> int:
     finally:
         worker.stop()
     return 0
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, or one line saying what to do when it cannot be had."""
+    try:
+        return socket.create_server((host, port), backlog=1024)
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            raise SystemExit(f"herald: port {port} on {host} is already in use: stop what listens there, "
+                             f"or choose another port (PORT={port + 1} make run)") from None
+        raise SystemExit(f"herald: cannot listen on {host}:{port} ({e.strerror}): "
+                         "choose another HOST or PORT") from None

@@ -12,7 +12,16 @@ from cli import dlq  # argument wiring only: standard library
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return args.handler(args) or 0
+    try:
+        return args.handler(args) or 0
+    except Exception as error:
+        from cli.failures import explain
+
+        message = explain(error)
+        if message is None:
+            raise
+        print(f"herald: {message}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,6 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--username", help="login name (business and admin users)")
     create.add_argument("--password", help="password for /v1/auth/login")
     create.set_defaults(handler=_user_create)
+
+    demo = commands.add_parser("demo", help="the embedded demo users").add_subparsers(required=True, metavar="ACTION")
+    demo.add_parser("env", help="print `export NAME=token` lines for the demo users (eval them)").set_defaults(
+        handler=_demo_env)
 
     token = commands.add_parser("token", help="print an access token for a user")
     token.add_argument("user_id", type=int)
@@ -70,6 +83,13 @@ def _user_create(args) -> int:
     return 0
 
 
+def _demo_env(args) -> int:
+    from cli import demo
+
+    print(demo.shell_exports())
+    return 0
+
+
 def _token(args) -> int:
     from cli import accounts
 
@@ -99,10 +119,12 @@ def _definitions(args) -> int:
 
 
 def _db_upgrade(args) -> int:
+    from cli.database import prepare_folder
     from config import load_settings
     from db.migrate import upgrade
 
     settings = load_settings()
+    prepare_folder(settings.database_url)
     upgrade(settings.database_url)
     print("database is up to date", file=sys.stderr)
     return 0

@@ -1,5 +1,5 @@
 """Settings: the only package that reads the environment."""
 
-from config.settings import Settings, load_settings
+from config.settings import ConfigError, Settings, load_settings
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["ConfigError", "Settings", "load_settings"]

@@ -10,13 +10,23 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Mapping
 
 
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message says what to set."""
+
+
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
-    return default if raw in (None, "") else int(raw)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
 
 
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
@@ -32,7 +42,10 @@ class Settings:
     redis_namespace: str
     host: str
     port: int
-    jwt_secret: str
+    # JWT_SECRET as given (None: unset); read `jwt_secret`, which needs it
+    # only when asked, so commands that sign nothing (`herald db upgrade`,
+    # `herald dlq`, the workers) run without one.
+    jwt_secret_env: str | None
     jwt_algorithm: str
     jwt_private_key: str | None
     jwt_public_key: str | None
@@ -81,20 +94,26 @@ class Settings:
         """True when no external broker is configured (the in-process mode)."""
         return self.broker_url is None
 
+    @cached_property
+    def jwt_secret(self) -> str:
+        """The HS256 secret (also the pepper of OTP codes and the admin session key).
 
-def _jwt_secret(env: Mapping[str, str], data_dir: Path, embedded: bool) -> str:
-    if env.get("JWT_SECRET"):
-        return env["JWT_SECRET"]
-    if not embedded:
-        raise RuntimeError("JWT_SECRET must be set when BROKER_URL is set (full mode)")
-    # Embedded mode keeps its secret beside its data so printed demo tokens
-    # survive a restart of `make run`.
-    path = data_dir / "jwt-secret"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+        Raises:
+            ConfigError: full mode without JWT_SECRET.
+        """
+        if self.jwt_secret_env:
+            return self.jwt_secret_env
+        if not self.embedded:
+            raise ConfigError("JWT_SECRET must be set when BROKER_URL is set (full mode): "
+                              "export JWT_SECRET=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')")
+        # Embedded mode keeps its secret beside its data so printed demo
+        # tokens survive a restart of `make run`.
+        path = self.data_dir / "jwt-secret"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
 
 
 def _read_key(env: Mapping[str, str], name: str) -> str | None:
@@ -119,7 +138,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_namespace=env.get("REDIS_NAMESPACE", "herald"),
         host=env.get("HOST", "127.0.0.1"),
         port=_int(env, "PORT", 8080),
-        jwt_secret=_jwt_secret(env, data_dir, embedded),
+        jwt_secret_env=env.get("JWT_SECRET") or None,
         jwt_algorithm=env.get("JWT_ALGORITHM", "HS256"),
         jwt_private_key=_read_key(env, "JWT_PRIVATE_KEY"),
         jwt_public_key=_read_key(env, "JWT_PUBLIC_KEY"),

@@ -4,24 +4,38 @@ its demo users, a one-way message over HTTP, received on a WebSocket."""
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
 import time
 
 import pytest
 import requests
 
 from tests.support.clients import StreamClient
-from tests.support.processes import start_embedded
+from tests.support.processes import BIN, start_embedded
 
 pytestmark = pytest.mark.e2e
 
 
+EMBEDDED_ENV = {"BROKER_URL": "", "DATABASE_URL": "", "REDIS_URL": "", "JWT_SECRET": ""}
+
+
 @pytest.fixture(scope="module")
-def embedded(tmp_path_factory):
-    data = tmp_path_factory.mktemp("embedded")
-    process, base_url = start_embedded({"HERALD_DATA_DIR": str(data), "BROKER_URL": "", "DATABASE_URL": "",
-                                        "REDIS_URL": "", "JWT_SECRET": ""}, data)
+def data_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("embedded")
+
+
+@pytest.fixture(scope="module")
+def embedded(data_dir):
+    process, base_url = start_embedded({**EMBEDDED_ENV, "HERALD_DATA_DIR": str(data_dir)}, data_dir)
     yield process, base_url
     process.stop()
+
+
+def herald(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "herald"), *args], env={**os.environ, **EMBEDDED_ENV, **env},
+                          capture_output=True, text=True, timeout=60)
 
 
 def demo_users(process) -> dict:
@@ -58,3 +72,26 @@ def test_embedded_mode_reports_ready_without_any_server(embedded):
     _, base_url = embedded
     response = requests.get(f"{base_url}/readyz", timeout=10)
     assert response.status_code == 200 and response.json()["status"] == "ready"
+
+
+def test_demo_env_prints_shell_exports_that_work(embedded, data_dir):
+    _, base_url = embedded
+    port = base_url.rsplit(":", 1)[1]
+    result = herald({"HERALD_DATA_DIR": str(data_dir), "PORT": port}, "demo", "env")
+    assert result.returncode == 0, result.stderr
+    exports = dict(line.removeprefix("export ").split("=", 1) for line in result.stdout.splitlines())
+    assert set(exports) == {"HERALD", "ADMIN", "ACME", "SOMCHAI", "MALEE"}
+    assert exports["HERALD"] == base_url
+    ticket = requests.post(f"{base_url}/v1/ws/ticket", headers={"Authorization": f"Bearer {exports['SOMCHAI']}"},
+                           timeout=10)
+    assert ticket.status_code == 201
+
+
+def test_a_port_in_use_is_one_line_and_starts_nothing(tmp_path):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = herald({"HERALD_DATA_DIR": str(tmp_path / "data"), "PORT": str(port)}, "run")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (f"herald: port {port} on 127.0.0.1 is already in use: stop what listens there, "
+                                     f"or choose another port (PORT={port + 1} make run)")
+    assert not (tmp_path / "data").exists()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from db.engine import UnitOfWork
 from db.models import AuditEntry, DeadLetter, Outbox
 from tests.integration.test_admin_dead_letters_api import kill
-from tests.integration.test_ops_and_cli import run_herald
+from tests.integration.test_ops_and_cli import assert_one_line_failure, run_herald
 
 
 def states(sessions):
@@ -56,3 +56,16 @@ def test_the_command_refuses_ambiguous_requests(env, sessions):
     assert run_herald(env, "dlq", "requeue", "1", "--all").returncode != 0
     assert run_herald(env, "dlq", "requeue", "1", "--queue", "push").returncode != 0
     assert run_herald(env, "dlq", "discard").returncode != 0
+
+
+def test_a_data_folder_without_a_database_is_said_and_left_untouched(tmp_path):
+    empty = {"HERALD_DATA_DIR": str(tmp_path / "data"), "HERALD_DEMO": "off"}
+    for command in (["dlq", "list"], ["dlq", "discard", "1"], ["token", "1"], ["demo", "env"]):
+        assert_one_line_failure(run_herald(empty, *command), "no database at", "herald db upgrade")
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_database_without_tables_says_to_upgrade(tmp_path):
+    (tmp_path / "herald.db").touch()
+    result = run_herald({"HERALD_DATA_DIR": str(tmp_path)}, "dlq", "list")
+    assert_one_line_failure(result, "no Herald tables", "herald db upgrade")

@@ -4,7 +4,9 @@ examples fit its schemas, and /docs is served entirely from this host."""
 from __future__ import annotations
 
 import re
+import tomllib
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -43,6 +45,11 @@ def _spec_operations(spec) -> set[tuple[str, str]]:
 
 def test_the_document_is_valid_openapi(spec):
     validate(spec)
+
+
+def test_the_document_has_the_package_version(spec):
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    assert spec["info"]["version"] == pyproject["project"]["version"]
 
 
 def test_every_route_is_documented(app, spec):

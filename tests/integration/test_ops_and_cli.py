@@ -73,3 +73,40 @@ def test_a_database_outage_answers_503_with_retry_after(env, publisher, sessions
     response = app.test_client().post("/v1/messages", json={"to": ["+66812345678"], "body": "x"}, headers=token)
     assert response.status_code == 503
     assert response.json["code"] == "dependency_unavailable" and response.headers["Retry-After"] == "1"
+
+
+# --- failures an operator can fix: one line, what to do, no traceback ---------
+
+def assert_one_line_failure(result, *words):
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("herald: ") and all(w in result.stderr for w in words), result.stderr
+
+
+def test_herald_db_upgrade_needs_no_jwt_secret_even_in_full_mode(env):
+    full_mode = {**env, "JWT_SECRET": "", "BROKER_URL": "amqp://guest:guest@127.0.0.1:1/%2F"}
+    result = run_herald(full_mode, "db", "upgrade")
+    assert result.returncode == 0 and "up to date" in result.stderr, result.stderr
+
+
+def test_full_mode_without_jwt_secret_says_to_set_it(env, sessions):
+    full_mode = {**env, "JWT_SECRET": "", "BROKER_URL": "amqp://guest:guest@127.0.0.1:1/%2F"}
+    result = run_herald(full_mode, "user", "create", "--role", "mobile", "--phone", "+66812345678")
+    assert_one_line_failure(result, "JWT_SECRET must be set")
+
+
+def test_a_database_that_does_not_exist_is_named_with_what_to_do(env):
+    missing = {**env, "DATABASE_URL": env["DATABASE_URL"].rsplit("/", 1)[0] + "/herald_no_such_database"}
+    for command in (["db", "upgrade"], ["dlq", "list"], ["token", "1"]):
+        assert_one_line_failure(run_herald(missing, *command), '"herald_no_such_database" does not exist',
+                                "herald db upgrade")
+
+
+def test_an_unreachable_database_is_one_line(env):
+    result = run_herald({**env, "DATABASE_URL": "postgresql://herald@127.0.0.1:1/herald"}, "dlq", "list")
+    assert_one_line_failure(result, "could not be reached", "DATABASE_URL")
+
+
+def test_a_malformed_number_setting_is_named(env):
+    assert_one_line_failure(run_herald({**env, "PORT": "eighty"}, "dlq", "list"), "PORT must be a whole number")
