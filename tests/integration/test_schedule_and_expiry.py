@@ -7,12 +7,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
+from usecases.messaging import deliveries as deliveries_module
 from usecases.messaging import idempotency
 from usecases.messaging.deliveries import expire_overdue
+from usecases.operations.dead_letter_admin import AdminAction, requeue_letter
 from usecases.outbox import claim_unpublished
 from usecases.messaging.stream import replay
 from db.engine import UnitOfWork
-from db.models import Delivery, IdempotencyKey, Message, Outbox
+from db.models import DeadLetter, Delivery, IdempotencyKey, Message, Outbox
 from realtime import InProcessRealtime
 from workers.broker import install_ports, worker_ports
 from workers.delivery import deliver_message
@@ -106,6 +108,47 @@ def test_a_delivered_message_does_not_expire(client, auth, business, sessions, d
     shift_message(sessions, message_id, expires_at=now - timedelta(seconds=1))
     with UnitOfWork(sessions) as uow:
         assert expire_overdue(uow.session, now) == 0
+
+
+def test_a_message_that_cannot_be_evaluated_is_a_dead_letter_of_its_own_and_holds_back_no_other(
+        client, auth, business, sessions, deliver, monkeypatch):
+    somchai = auth.user("mobile")
+    bad = post(client, auth, business, to=[somchai.id], body="poison").json["id"]
+    good = [post(client, auth, business, to=[somchai.id], body=f"fine {n}").json["id"] for n in range(2)]
+    real_payload = deliveries_module.message_payload
+
+    def payload(message, sender):
+        if message.id == bad:
+            raise RuntimeError("cannot evaluate this one")
+        return real_payload(message, sender)
+
+    monkeypatch.setattr(deliveries_module, "message_payload", payload)
+    deliver(good[-1])  # the last job catches up the earlier messages, the bad one included
+    deliver(bad)  # the bad message's own job finds nothing left to do
+    with UnitOfWork(sessions) as uow:
+        rows = {d.message_id: d for d in uow.session.scalars(select(Delivery))}
+        (letter,) = uow.session.scalars(select(DeadLetter)).all()
+    assert [(rows[m].status, rows[m].position) for m in good] == [("sent", 1), ("sent", 2)]
+    assert (rows[bad].status, rows[bad].position) == ("failed", None)
+    assert rows[bad].last_error.startswith(f"dead letter {letter.job_id}: RuntimeError")
+    assert (letter.message_id, letter.reason, letter.state) == (bad, "RuntimeError", "dead")
+    assert "cannot evaluate this one" in letter.last_error
+    outbox = [o for o in rows_of(sessions, Outbox) if o.message_id == bad][0]
+    assert (letter.queue_name, letter.actor_name, letter.job_args) == (outbox.queue_name, outbox.actor_name, [bad])
+
+    monkeypatch.setattr(deliveries_module, "message_payload", real_payload)  # the bug is fixed
+    with UnitOfWork(sessions) as uow:
+        requeue_letter(uow.session, letter.id, AdminAction(None, "test", datetime.now(timezone.utc)))
+        uow.commit()
+    deliver(bad)
+    with UnitOfWork(sessions) as uow:
+        redelivered = uow.session.scalars(select(Delivery).where(Delivery.message_id == bad)).one()
+    assert (redelivered.status, redelivered.position) == ("sent", 3)
+
+
+def rows_of(sessions, model):
+    with UnitOfWork(sessions) as uow:
+        return uow.session.scalars(select(model)).all()
 
 
 @pytest.mark.parametrize("body, code", [
