@@ -1,6 +1,7 @@
 """The realtime layer shared by the edge and the workers: a doorbell
-(pub/sub) that rings a user's live sessions, and the session registry that
-says whether a user has any. Redis in full mode, in-process when embedded.
+(pub/sub) that rings a user's live sessions, and the presence store — the
+one session registry — that says whether a user has any, and in which
+state. Redis in full mode, in-process when embedded.
 
 Pub/sub is at-most-once: a ring may be lost, so it carries the frame only as
 a shortcut; the database stream is the store a socket falls back on.
@@ -22,7 +23,10 @@ def make_realtime(redis_url: str | None, namespace: str) -> Realtime:
 
 def make_presence(realtime: Realtime, redis_url: str | None, namespace: str):
     """Presence lives where the rings go: in this process when the rings do
-    (embedded mode holds every socket), in Redis otherwise."""
+    (embedded mode holds every socket), in Redis otherwise — on the rings'
+    connection pool and behind their breaker: one Redis, one breaker."""
+    if isinstance(realtime, RedisRealtime):
+        return RedisPresence(realtime.client, namespace, realtime.guard)
     if isinstance(realtime, InProcessRealtime) or not redis_url:
         return InProcessPresence()
     return RedisPresence.from_url(redis_url, namespace)

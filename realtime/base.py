@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from typing import Callable, Iterable, Protocol
 
-# Called with (user_id, payload) for every ring heard by this process.
-Listener = Callable[[int, str], None]
-# The payload of a ring that says "rings may have been lost: read the store".
-RESYNC = ""
+from pipeline.rings import RESYNC, Ring
+
+# Called with every ring heard by this process (RESYNC: its text is empty).
+Listener = Callable[[Ring], None]
+
+__all__ = ["Listener", "Realtime", "RESYNC", "Ring"]
 
 
 class Realtime(Protocol):
-    def ring(self, user_id: int, payload: str) -> None:
+    def ring(self, user_id: int, position: int | None, text: str, conversation_id: int | None = None) -> None:
         """Tell the process(es) holding the user's sockets that a frame is ready."""
 
-    def is_online(self, user_id: int) -> bool:
-        """True when the user has at least one live session anywhere."""
-
-    def register_session(self, user_id: int, session_id: str, ttl_seconds: int) -> None:
-        """Record (or refresh) a live session that expires unless refreshed."""
-
-    def unregister_session(self, user_id: int, session_id: str) -> None:
-        """Forget a session that closed."""
+    def ring_many(self, rings: Iterable[Ring]) -> None:
+        """Ring several users at once (one Redis round trip)."""
 
     def listen(self, listener: Listener) -> None:
         """Start delivering rings for subscribed users to `listener`."""

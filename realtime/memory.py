@@ -1,41 +1,30 @@
-"""Embedded mode: the edge and the worker share one process, so a ring is a
-direct call and the session registry is a dictionary."""
+"""Embedded mode: the edge and the worker share one process, so a ring is
+a direct call with the Ring value itself (nothing packed or decoded)."""
 
 from __future__ import annotations
 
-import threading
-import time
+from typing import Iterable
 
+from pipeline.rings import Ring
 from realtime.base import Listener
 
 
 class InProcessRealtime:
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sessions: dict[int, dict[str, float]] = {}
         self._subscribed: set[int] = set()
         self._listener: Listener | None = None
 
-    def ring(self, user_id: int, payload: str) -> None:
+    def ring(self, user_id: int, position: int | None, text: str, conversation_id: int | None = None) -> None:
+        self._hand_over(Ring(user_id, position, text, conversation_id))
+
+    def ring_many(self, rings: Iterable[Ring]) -> None:
+        for ring in rings:
+            self._hand_over(ring)
+
+    def _hand_over(self, ring: Ring) -> None:
         listener = self._listener
-        if listener is not None and user_id in self._subscribed:
-            listener(user_id, payload)
-
-    def is_online(self, user_id: int) -> bool:
-        now = time.time()
-        with self._lock:
-            return any(expiry > now for expiry in self._sessions.get(user_id, {}).values())
-
-    def register_session(self, user_id: int, session_id: str, ttl_seconds: int) -> None:
-        with self._lock:
-            self._sessions.setdefault(user_id, {})[session_id] = time.time() + ttl_seconds
-
-    def unregister_session(self, user_id: int, session_id: str) -> None:
-        with self._lock:
-            sessions = self._sessions.get(user_id, {})
-            sessions.pop(session_id, None)
-            if not sessions:
-                self._sessions.pop(user_id, None)
+        if listener is not None and ring.user_id in self._subscribed:
+            listener(ring)
 
     def listen(self, listener: Listener) -> None:
         self._listener = listener

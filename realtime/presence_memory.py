@@ -18,30 +18,44 @@ class InProcessPresence:
         self._announced: dict[int, str] = {}
         self._watch: dict[int, float] = {}
 
-    def set_session(self, user_id: int, session_id: str, state: str, expires_at: float) -> None:
+    def refresh_session(self, user_id: int, session_id: str, state: str, expires_at: float,
+                        seen_at: float, last_seen_ttl: int) -> tuple[Sessions, str | None]:
         with self._lock:
-            self._sessions.setdefault(user_id, {})[session_id] = (state, expires_at)
+            sessions = self._sessions.setdefault(user_id, {})
+            sessions[session_id] = (state, expires_at)
             self._watch[user_id] = max(expires_at, self._watch.get(user_id, 0.0))
+            self._last_seen[user_id] = seen_at
+            return dict(sessions), self._announced.get(user_id)
+
+    def end_session(self, user_id: int, session_id: str, seen_at: float,
+                    last_seen_ttl: int) -> tuple[Sessions, str | None]:
+        with self._lock:
+            self._last_seen[user_id] = seen_at
+            return self._drop(user_id, [session_id]), self._announced.get(user_id)
 
     def drop_sessions(self, user_id: int, session_ids: list[str]) -> None:
         with self._lock:
-            sessions = self._sessions.get(user_id, {})
-            for session_id in session_ids:
-                sessions.pop(session_id, None)
-            if not sessions:
-                self._sessions.pop(user_id, None)
+            self._drop(user_id, session_ids)
 
-    def sessions(self, user_id: int) -> Sessions:
-        with self._lock:
-            return dict(self._sessions.get(user_id, {}))
-
-    def touch_last_seen(self, user_id: int, at: float, ttl_seconds: int) -> None:
-        with self._lock:
-            self._last_seen[user_id] = at
+    def _drop(self, user_id: int, session_ids: list[str]) -> Sessions:
+        sessions = self._sessions.get(user_id, {})
+        for session_id in session_ids:
+            sessions.pop(session_id, None)
+        if not sessions:
+            self._sessions.pop(user_id, None)
+        return dict(sessions)
 
     def read_many(self, user_ids: list[int]) -> dict[int, tuple[Sessions, float | None]]:
         with self._lock:
             return {u: (dict(self._sessions.get(u, {})), self._last_seen.get(u)) for u in user_ids}
+
+    def online_among(self, user_ids: list[int], now: float) -> set[int]:
+        with self._lock:
+            return {u for u in user_ids
+                    if any(expiry > now for _, expiry in self._sessions.get(u, {}).values())}
+
+    def is_online(self, user_id: int, now: float) -> bool:
+        return user_id in self.online_among([user_id], now)
 
     def swap_announced(self, user_id: int, state: str, ttl_seconds: int) -> str | None:
         with self._lock:

@@ -1,5 +1,7 @@
-"""Full mode: Redis pub/sub rings the edge processes; a sorted set per user
-(member: session id, score: expiry) is the session registry.
+"""Full mode: Redis pub/sub rings the edge processes. A ring's payload
+carries its position and conversation before the frame's text
+(pipeline.rings), so the subscriber never decodes the frame. Who is online
+is the presence store's business (realtime.presence_redis), not this one's.
 
 One subscriber thread per process owns the PubSub connection (redis-py's
 PubSub is not thread-safe); other threads ask it to (un)subscribe through a
@@ -13,18 +15,20 @@ import queue
 import threading
 import time
 
-import pybreaker
+from typing import Iterable
+
 import redis
 
-from pipeline.errors import DependencyUnavailable
-from pipeline.channels import DEFAULT_NAMESPACE, sessions_key, user_channel
-from realtime.base import RESYNC, Listener
+from pipeline.channels import DEFAULT_NAMESPACE, user_channel
+from pipeline.rings import RESYNC, Ring, pack, unpack
+from realtime.base import Listener
+from realtime.redis_guard import RedisGuard
 
 log = logging.getLogger(__name__)
 
 
 class RedisRealtime:
-    def __init__(self, client: redis.Redis, namespace: str = DEFAULT_NAMESPACE):
+    def __init__(self, client: redis.Redis, namespace: str = DEFAULT_NAMESPACE, guard: RedisGuard | None = None):
         self._redis = client
         self._namespace = namespace
         # (action, user id, done: applied, late: the caller stopped waiting)
@@ -32,23 +36,8 @@ class RedisRealtime:
         self._listener: Listener | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        # Fail fast while Redis is away (callers treat presence as unknown →
-        # offline, and a lost ring is recovered from the stream). `calling()`,
-        # not `call()`: pybreaker #55 holds its lock across `call()`.
-        self._breaker = pybreaker.CircuitBreaker(fail_max=5, reset_timeout=5, name="redis",
-                                                 throw_new_error_on_trip=False)
-
-    def _guarded(self, call, *args):
-        """Run one Redis command through the breaker.
-
-        Raises:
-            DependencyUnavailable: the breaker is open; Redis was not called.
-        """
-        try:
-            with self._breaker.calling():
-                return call(*args)
-        except pybreaker.CircuitBreakerError:
-            raise DependencyUnavailable("Redis calls are failing; the circuit is open") from None
+        # Fail fast while Redis is away: a lost ring is recovered from the stream.
+        self.guard = guard or RedisGuard()
 
     @classmethod
     def from_url(cls, url: str, namespace: str = DEFAULT_NAMESPACE) -> "RedisRealtime":
@@ -58,26 +47,22 @@ class RedisRealtime:
     def _channel(self, user_id: int) -> str:
         return user_channel(user_id, self._namespace)
 
-    def _sessions(self, user_id: int) -> str:
-        return sessions_key(user_id, self._namespace)
+    @property
+    def client(self) -> redis.Redis:
+        """The connection pool, shared with the presence store (make_presence)."""
+        return self._redis
 
-    def ring(self, user_id: int, payload: str) -> None:
-        self._guarded(self._redis.publish, self._channel(user_id), payload)
+    def ring(self, user_id: int, position: int | None, text: str, conversation_id: int | None = None) -> None:
+        ring = Ring(user_id, position, text, conversation_id)
+        self.guard.call(self._redis.publish, self._channel(user_id), pack(ring))
 
-    def is_online(self, user_id: int) -> bool:
-        return self._guarded(self._redis.zcount, self._sessions(user_id), time.time(), "+inf") > 0
-
-    def register_session(self, user_id: int, session_id: str, ttl_seconds: int) -> None:
-        key = self._sessions(user_id)
-        now = time.time()
-        pipe = self._redis.pipeline()
-        pipe.zadd(key, {session_id: now + ttl_seconds})
-        pipe.zremrangebyscore(key, "-inf", now)
-        pipe.expire(key, ttl_seconds * 2)
-        self._guarded(pipe.execute)
-
-    def unregister_session(self, user_id: int, session_id: str) -> None:
-        self._guarded(self._redis.zrem, self._sessions(user_id), session_id)
+    def ring_many(self, rings: Iterable[Ring]) -> None:
+        """All the publishes in one pipeline: one round trip however many users."""
+        pipe = self._redis.pipeline(transaction=False)
+        for ring in rings:
+            pipe.publish(self._channel(ring.user_id), pack(ring))
+        if len(pipe):
+            self.guard.call(pipe.execute)
 
     def listen(self, listener: Listener) -> None:
         with self._lock:
@@ -128,7 +113,7 @@ class RedisRealtime:
             pubsub.subscribe(self._channel(0), *[self._channel(u) for u in subscribed])
             for user_id in subscribed:
                 # Back after an outage: rings may have been lost meanwhile.
-                self._notify(user_id, RESYNC)
+                self._resync(user_id)
             while True:
                 self._apply_changes(pubsub, subscribed)
                 message = pubsub.get_message(timeout=0.05)
@@ -155,16 +140,19 @@ class RedisRealtime:
             if late.is_set():
                 # Its socket replayed before this subscription was active
                 # (it arrived during an outage): rings may have been lost.
-                self._notify(user_id, RESYNC)
+                self._resync(user_id)
 
     def _dispatch(self, message: dict) -> None:
         channel = message["channel"].decode()
-        self._notify(int(channel.rsplit(":", 1)[1]), message["data"].decode())
+        self._hand_over(unpack(int(channel.rsplit(":", 1)[1]), message["data"].decode()))
 
-    def _notify(self, user_id: int, payload: str) -> None:
+    def _resync(self, user_id: int) -> None:
+        self._hand_over(Ring(user_id, None, RESYNC))
+
+    def _hand_over(self, ring: Ring) -> None:
         listener = self._listener
         if listener is not None:
             try:
-                listener(user_id, payload)
+                listener(ring)
             except Exception:
-                log.exception("ring listener failed for user %s", user_id)
+                log.exception("ring listener failed for user %s", ring.user_id)

@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Protocol
 from sqlalchemy.orm import Session
 
 from pipeline.jobs import Job
+from pipeline.rings import Ring
 
 SessionFactory = Callable[[], Session]
 
@@ -37,27 +38,51 @@ class Sender(Protocol):
 
 
 class Realtime(Protocol):
-    """The doorbell: rings a user's live sockets, wherever they are held."""
+    """The doorbell: rings a user's live sockets, wherever they are held.
 
-    def ring(self, user_id: int, position: int | None, text: str) -> None: ...
+    A ring carries its stream position (None: ephemeral) and conversation
+    beside the encoded frame, so the edge routes it without decoding it.
+    Best effort: a lost ring is found in the stream by position.
+    """
 
-    def ring_many(self, rings: list[tuple[int, int | None, str]]) -> None: ...
+    def ring(self, user_id: int, position: int | None, text: str, conversation_id: int | None = None) -> None: ...
+
+    def ring_many(self, rings: Iterable[Ring]) -> None: ...
+
+
+Sessions = dict[str, tuple[str, float]]  # session id → (state, expiry in epoch seconds)
 
 
 class Presence(Protocol):
-    """The one session registry: live sessions per user, with their state and expiry."""
+    """The one session registry: live sessions per user, with their state
+    and expiry; what presence shows and whether a delivery pushes."""
 
-    def read_many(self, user_ids: list[int]) -> dict[int, tuple[dict[str, tuple[str, float]], float | None]]: ...
+    def refresh_session(self, user_id: int, session_id: str, state: str, expires_at: float,
+                        seen_at: float, last_seen_ttl: int) -> tuple[Sessions, str | None]:
+        """Write a session and last seen; the user's sessions and announced state, same round trip."""
 
-    def set_session(self, user_id: int, session_id: str, state: str, expires_at: float) -> None: ...
+    def end_session(self, user_id: int, session_id: str, seen_at: float,
+                    last_seen_ttl: int) -> tuple[Sessions, str | None]: ...
 
     def drop_sessions(self, user_id: int, session_ids: list[str]) -> None: ...
 
-    def touch_last_seen(self, user_id: int, at: float, ttl_seconds: int) -> None: ...
+    def read_many(self, user_ids: list[int]) -> dict[int, tuple[Sessions, float | None]]: ...
+
+    def online_among(self, user_ids: list[int], now: float) -> set[int]: ...
+
+    def is_online(self, user_id: int, now: float) -> bool: ...
 
     def swap_announced(self, user_id: int, state: str, ttl_seconds: int) -> str | None: ...
 
-    def is_online(self, user_id: int, now: float) -> bool: ...
+    def due(self, now: float) -> list[int]: ...
+
+    def unwatch(self, user_id: int) -> None: ...
+
+
+class CodeSender(Protocol):
+    """Texts a sign-in code to a phone number (E.164)."""
+
+    def send_code(self, phone: str, code: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -83,6 +108,17 @@ class PushPolicy:
     """Whether offline recipients get push jobs at all."""
 
     enabled: bool = True
+
+
+@dataclass(frozen=True)
+class SignInPolicy:
+    """Lifetimes and limits of sign-in codes and sessions (no defaults: the
+    pepper is a secret, and the edge is the only one that signs anybody in)."""
+
+    otp_ttl_seconds: int
+    otp_max_attempts: int
+    refresh_ttl_seconds: int
+    otp_pepper: str  # keys the stored digests of sign-in codes
 
 
 @dataclass(frozen=True)

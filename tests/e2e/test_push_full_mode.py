@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from db.engine import UnitOfWork
 from db.models import Push
-from pipeline.channels import sessions_key
+from pipeline.channels import presence_key
 from tests.support.clients import StreamClient, token_of
 from tests.support.fake_fcm import FakeFcm
 
@@ -73,7 +73,7 @@ def wait_for_sent(stack, auth, sender, message_id, timeout=10.0) -> None:
 def test_an_offline_user_with_a_device_gets_exactly_one_push(stack, auth, sessions, fake_fcm):
     business = auth.user("business", username="acme", name="Acme Hotels")
     malee = auth.user("mobile")
-    redis.Redis.from_url(stack.env["REDIS_URL"]).delete(sessions_key(malee.id, stack.env["REDIS_NAMESPACE"]))  # ids are reused across tests
+    redis.Redis.from_url(stack.env["REDIS_URL"]).delete(presence_key(malee.id, stack.env["REDIS_NAMESPACE"]))  # ids are reused across tests
     register_device(stack, auth, malee, "e2e-offline-token")
     message_id = post_message(stack, auth, business, malee, "Your room 1204 is ready")
     (push,) = wait_for_push(fake_fcm, "e2e-offline-token")
@@ -105,7 +105,7 @@ def test_a_provider_that_fails_for_a_while_then_recovers_delivers_each_push_once
     (the SDK's own retry and Dramatiq's retry absorb them), then recovers."""
     business = auth.user("business", username="acme", name="Acme")
     nok = auth.user("mobile")
-    redis.Redis.from_url(stack.env["REDIS_URL"]).delete(sessions_key(nok.id, stack.env["REDIS_NAMESPACE"]))
+    redis.Redis.from_url(stack.env["REDIS_URL"]).delete(presence_key(nok.id, stack.env["REDIS_NAMESPACE"]))
     register_device(stack, auth, nok, "e2e-flaky-token")
     fake_fcm.fail_next(3, kind="unavailable")
     ids = [post_message(stack, auth, business, nok, f"update {n}") for n in range(5)]

@@ -60,9 +60,9 @@ def listening(server: ScriptedRedis) -> tuple[RedisRealtime, list, threading.Eve
     realtime = RedisRealtime(server, NAMESPACE)
     heard, resynced = [], threading.Event()
 
-    def listener(user_id, payload):
-        heard.append((user_id, payload))
-        if payload == RESYNC:
+    def listener(ring):
+        heard.append((ring.user_id, ring.text))
+        if ring.text == RESYNC:
             resynced.set()
 
     realtime.listen(listener)

@@ -20,7 +20,7 @@ from realtime import InProcessPresence, InProcessRealtime, RedisPresence
 from tests.conftest import REDIS_NAMESPACE
 from tests.support.tokens import bearer, scoped_token
 from web import create_app
-from web.presence import announce_if_changed
+from usecases.presence.announce import announce_if_changed
 from web.ws import commands
 from web.ws.signals import SocketSignals
 
@@ -51,8 +51,7 @@ def presence_of(client, headers, *users) -> dict:
 
 
 def go_online(app, user, session_id="s1", state="online"):
-    app.extensions["herald"].presence.set_session(user.id, session_id, state, time.time() + 30)
-    app.extensions["herald"].presence.touch_last_seen(user.id, time.time(), 3600)
+    app.extensions["herald"].presence.refresh_session(user.id, session_id, state, time.time() + 30, time.time(), 3600)
 
 
 def test_presence_is_shown_only_for_people_who_share_a_conversation(app, client, auth):
@@ -137,7 +136,7 @@ def live(request, settings, sessions, publisher, redis_url):
     if request.param == "redis":
         res.ports = dataclasses.replace(res.ports, presence=RedisPresence.from_url(redis_url, REDIS_NAMESPACE))
     rung: list[tuple[int, dict]] = []
-    realtime.listen(lambda user_id, payload: rung.append((user_id, json.loads(payload))))
+    realtime.listen(lambda ring: rung.append((ring.user_id, json.loads(ring.text))))
     return app, res, realtime, rung
 
 
@@ -175,8 +174,8 @@ def test_contacts_hear_offline_when_a_dead_process_sessions_expire(live, auth):
     me, friend = auth.user(), auth.user()
     direct(app.test_client(), auth, me, friend)
     realtime.subscribe(friend.id)
-    res.presence.set_session(me.id, "phone", "online", time.time() + 0.2)  # its last heartbeat
-    announce_if_changed(res, me.id)
+    res.presence.refresh_session(me.id, "phone", "online", time.time() + 0.2, time.time(), 3600)  # its last beat
+    announce_if_changed(res.ports, me.id, time.time())
     res.presence_sweeper.sweep(res, time.time())  # not expired yet
     time.sleep(0.3)  # its process died: no goodbye
     res.presence_sweeper.sweep(res, time.time())

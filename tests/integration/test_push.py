@@ -19,7 +19,7 @@ from pipeline.errors import PushProviderUnavailable, PushRejected, TransientErro
 from pipeline.contract import PUSH_QUEUE, SEND_PUSH
 from pipeline.push import build_push
 from pipeline.retry import RetryPolicy
-from realtime import RedisRealtime
+from realtime import RedisPresence, RedisRealtime
 from tests.integration.test_openapi import _Contract
 from tests.support.fake_fcm import FakeFcm
 from web.blueprints.apidocs import spec as load_spec
@@ -431,17 +431,19 @@ def test_a_push_the_broker_refuses_stays_in_the_outbox_for_the_sweeper(client, a
 
 def test_delivering_to_an_online_user_enqueues_no_push(client, auth, business, settings, worker_runtime, sessions):
     somchai = auth.user("mobile")
-    RedisRealtime.from_url(settings.redis_url).register_session(somchai.id, "socket-1", ttl_seconds=60)
+    presence = RedisPresence.from_url(settings.redis_url, settings.redis_namespace)
+    presence.refresh_session(somchai.id, "socket-1", "away", time.time() + 60, time.time(), 60)  # away is still live
     deliver_message.fn(a_message(client, auth, business, somchai))
     assert queued_pushes(sessions) == []
 
 
 def test_unknown_presence_counts_as_offline(client, auth, business, settings, sessions):
-    class PresenceDown(RedisRealtime):
-        def is_online(self, user_id):
+    class PresenceDown(RedisPresence):
+        def online_among(self, user_ids, now):
             raise ConnectionError("redis away")
 
-    install_ports(worker_ports(settings, sessions, PresenceDown.from_url(settings.redis_url)))
+    install_ports(worker_ports(settings, sessions, RedisRealtime.from_url(settings.redis_url),
+                               PresenceDown.from_url(settings.redis_url, settings.redis_namespace)))
     somchai = auth.user("mobile")
     message_id = a_message(client, auth, business, somchai)
     deliver_message.fn(message_id)
@@ -452,7 +454,7 @@ def test_messages_positioned_by_a_later_messages_job_get_their_own_pushes(client
                                                                            sessions, settings):
     somchai = auth.user("mobile")
     # User ids restart in every test: forget a session an earlier test registered.
-    RedisRealtime.from_url(settings.redis_url).unregister_session(somchai.id, "socket-1")
+    RedisPresence.from_url(settings.redis_url, settings.redis_namespace).drop_sessions(somchai.id, ["socket-1"])
     first = a_message(client, auth, business, somchai, body="one")
     second = a_message(client, auth, business, somchai, body="two")
     deliver_message.fn(second)  # catches up `first` too (acceptance order)

@@ -8,7 +8,8 @@ import pytest
 import redis
 
 from pipeline.errors import DependencyUnavailable
-from realtime import RedisRealtime
+from pipeline.rings import Ring
+from realtime import RedisPresence, RedisRealtime, make_presence
 
 
 class CountingRedis(redis.Redis):
@@ -26,12 +27,18 @@ class CountingRedis(redis.Redis):
 def test_after_five_failures_redis_is_not_called_until_the_breaker_resets():
     client = CountingRedis()
     realtime = RedisRealtime(client, "breaker-test")
+    presence = make_presence(realtime, "redis://127.0.0.1:1/0", "breaker-test")
+    assert isinstance(presence, RedisPresence)  # on the rings' client, behind their breaker
     for _ in range(5):
         with pytest.raises(redis.ConnectionError):
-            realtime.ring(1, "{}")
+            realtime.ring(1, None, "{}")
     started = time.monotonic()
+    with pytest.raises(DependencyUnavailable):  # the push decision: offline, at once
+        presence.online_among([1, 2], time.time())
+    with pytest.raises(DependencyUnavailable):  # a heartbeat
+        presence.refresh_session(1, "s1", "online", time.time() + 30, time.time(), 60)
     with pytest.raises(DependencyUnavailable):
-        realtime.is_online(1)
+        realtime.ring_many([Ring(1, 3, "{}"), Ring(2, 4, "{}", 9)])
     assert client.tried == 5 and time.monotonic() - started < 0.05
 
 
@@ -44,7 +51,7 @@ def test_the_breaker_does_not_serialize_threads(redis_url):
         return original(*args)
 
     realtime._redis.publish = slow_publish
-    threads = [threading.Thread(target=realtime.ring, args=(n, "{}")) for n in range(4)]
+    threads = [threading.Thread(target=realtime.ring, args=(n, None, "{}")) for n in range(4)]
     started = time.monotonic()
     for thread in threads:
         thread.start()

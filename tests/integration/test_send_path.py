@@ -15,6 +15,7 @@ from usecases.messaging.deliveries import mark_delivered, mark_read
 from db.engine import UnitOfWork
 from db.models import Delivery, IdempotencyKey, Message, Outbox, User
 from pipeline.channels import user_channel
+from pipeline.rings import unpack
 from realtime import RedisRealtime
 from workers.broker import install_ports, worker_ports
 from workers.delivery import deliver_message
@@ -70,8 +71,9 @@ def test_delivery_positions_each_recipient_and_rings_their_sessions(client, auth
     deliver(message_id)
     (delivery,) = rows(sessions, Delivery)
     assert (delivery.status, delivery.position) == ("sent", 1)
-    ring = _next_message(listener)
-    assert json.loads(ring) == {"type": "message", "position": 1, "message": {
+    ring = unpack(somchai.id, _next_message(listener))
+    assert (ring.position, ring.conversation_id) == (1, None)  # beside the frame: the edge never decodes it
+    assert json.loads(ring.text) == {"type": "message", "position": 1, "message": {
         "id": message_id, "kind": "oneway", "conversation_id": None, "seq": None, "body": "hello",
         "priority": "normal", "sender": {"id": business.id, "name": "Acme", "role": "business"},
         "created_at": delivery.accepted_at.isoformat(), "edited_at": None, "deleted": False,

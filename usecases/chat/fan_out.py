@@ -8,6 +8,7 @@ from datetime import datetime
 
 from db.engine import UnitOfWork
 from pipeline.frames import encode, event_frame
+from pipeline.rings import Ring
 from usecases.chat.event_state import live_payloads, stored_payload
 from usecases.messaging.stream import append_event, lock_stream
 from usecases.ports import Ports
@@ -32,9 +33,11 @@ def fan_out_event(ports: Ports, event_key: str, kind: str, payload: dict, user_i
                 placed.append((user_id, position))
         live = live_payloads(uow.session, [(kind, stored)])[0]
         uow.commit()
-    for user_id, position in placed:
-        try:
-            ports.realtime.ring(user_id, encode(event_frame(kind, position, live)))
-        except Exception as e:  # the stream has it; the socket finds it by position
-            log.warning("could not ring user %s: %r", user_id, e)
+    conversation_id = live.get("conversation_id")
+    rings = [Ring(user_id, position, encode(event_frame(kind, position, live)), conversation_id)
+             for user_id, position in placed]
+    try:
+        ports.realtime.ring_many(rings)
+    except Exception as e:  # the stream has it; the socket finds it by position
+        log.warning("could not ring %d member(s) of a %s: %r", len(rings), kind, e)
     return placed

@@ -10,6 +10,7 @@ from db.engine import UnitOfWork
 from db.models import Message
 from pipeline.errors import MessageNotFound
 from pipeline.frames import encode, message_frame
+from pipeline.rings import Ring
 from usecases.messaging.chat_delivery import ensure_chat_deliveries, mark_own_copies_read
 from usecases.messaging.deliveries import Positioned, position_pending
 from usecases.messaging.push_plan import push_jobs
@@ -51,9 +52,11 @@ def _recipients(session, message: Message) -> list[int]:
 
 
 def ring_positioned(ports: Ports, positioned: list[Positioned]) -> None:
-    """Best effort: a lost ring is recovered from the stream by position."""
-    for item in positioned:
-        try:
-            ports.realtime.ring(item.recipient_id, encode(message_frame(item.position, item.payload)))
-        except Exception as e:
-            log.warning("could not ring user %s: %r", item.recipient_id, e)
+    """Ring every recipient at once (one round trip). Best effort: a lost
+    ring is recovered from the stream by position."""
+    rings = [Ring(item.recipient_id, item.position, encode(message_frame(item.position, item.payload)),
+                  item.payload["conversation_id"]) for item in positioned]
+    try:
+        ports.realtime.ring_many(rings)
+    except Exception as e:
+        log.warning("could not ring %d recipient(s): %r", len(rings), e)

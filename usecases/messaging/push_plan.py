@@ -26,15 +26,19 @@ def push_jobs(session: Session, ports: Ports, positioned: list[Positioned], now:
     """Outbox rows for `send_push`, one per offline recipient of each positioned message."""
     if not ports.push.enabled:
         return []
+    others = [item for item in positioned if item.payload["sender"]["id"] != item.recipient_id]
+    online = _online(ports, sorted({item.recipient_id for item in others}), now.timestamp())
     specs = [JobSpec(PUSH_QUEUE, SEND_PUSH, (item.payload["id"], item.recipient_id), message_id=item.payload["id"])
-             for item in positioned
-             if item.payload["sender"]["id"] != item.recipient_id and not _online(ports, item.recipient_id)]
+             for item in others if item.recipient_id not in online]
     return write_jobs(session, specs, now, ports.outbox)
 
 
-def _online(ports: Ports, user_id: int) -> bool:
+def _online(ports: Ports, user_ids: list[int], now: float) -> set[int]:
+    """Who has a live session, asked once for all the recipients (one Redis round trip)."""
+    if not user_ids:
+        return set()
     try:
-        return ports.realtime.is_online(user_id)
+        return ports.presence.online_among(user_ids, now)
     except Exception as e:
-        log.warning("presence of user %s unknown (%r); pushing", user_id, e)
-        return False
+        log.warning("presence of %d recipient(s) unknown (%r); pushing", len(user_ids), e)
+        return set()

@@ -11,9 +11,8 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, g, request
 
-from usecases.messaging.stream import last_position
 from usecases.accounts.tickets import issue_ticket, redeem_ticket
-from db.engine import UnitOfWork
+from usecases.messaging.stream_reading import stream_end
 from pipeline.errors import BadRequest, Forbidden, InvalidToken, OriginNotAllowed
 from web.auth.identity import authenticate, bearer_token, caller, requires
 from web.extensions import sock
@@ -31,10 +30,7 @@ def create_ticket():
     if caller().context:
         raise Forbidden("a token scoped to one conversation connects with its bearer header")
     res = resources()
-    with UnitOfWork(res.sessions) as uow:
-        ticket = issue_ticket(uow.session, caller().user_id, datetime.now(timezone.utc),
-                              res.settings.ws_ticket_ttl_seconds)
-        uow.commit()
+    ticket = issue_ticket(res.ports, caller().user_id, datetime.now(timezone.utc), res.settings.ws_ticket_ttl_seconds)
     return {"ticket": ticket, "expires_in": res.settings.ws_ticket_ttl_seconds}, 201
 
 
@@ -44,9 +40,8 @@ def guard_socket():
         return None
     _check_origin()
     user_id, context = _socket_user()
-    with UnitOfWork(resources().sessions) as uow:
-        # A client cannot skip ahead: `since` past the stream's end means "from the end".
-        g.socket = (user_id, min(_since(), last_position(uow.session, user_id)), context)
+    # A client cannot skip ahead: `since` past the stream's end means "from the end".
+    g.socket = (user_id, min(_since(), stream_end(resources().ports, user_id)), context)
     return None
 
 
@@ -76,9 +71,7 @@ def _socket_user() -> tuple[int, int | None]:
     ticket = request.args.get("ticket")
     if not ticket:
         raise InvalidToken("send a bearer token or a ticket from POST /v1/ws/ticket")
-    with UnitOfWork(resources().sessions) as uow:
-        user_id = redeem_ticket(uow.session, ticket, datetime.now(timezone.utc))
-        uow.commit()
+    user_id = redeem_ticket(resources().ports, ticket, datetime.now(timezone.utc))
     if user_id is None:
         raise InvalidToken("the ticket is unknown, spent or expired")
     return user_id, None

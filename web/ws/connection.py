@@ -7,7 +7,6 @@ answer to the writer through the mailbox.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -16,15 +15,15 @@ from datetime import datetime, timezone
 
 from simple_websocket import ConnectionClosed
 
-from usecases.messaging.stream import last_position, replay
-from db.engine import UnitOfWork
 from pipeline.errors import HeraldError
 from pipeline.frames import (clamp_ack, encode, error_frame, next_action,
                              parse_client_frame, pong_frame, ready_frame)
+from pipeline.rings import Ring, in_scope
+from usecases.messaging.stream_reading import replay_page, stream_end
 from web.ws import commands
 from web.ws.acks import AckBuffer
 from web.ws.mailbox import Mailbox
-from web.ws.signals import SocketSignals, ephemeral_in_scope
+from web.ws.signals import SocketSignals
 
 log = logging.getLogger(__name__)
 REPLAY_PAGE = 500
@@ -45,7 +44,7 @@ class Connection:
         self.signals = SocketSignals(res, user_id, self.session_id, context)
 
     def run(self) -> None:
-        self._register()
+        self.signals.beat()  # this session is live (presence, and no push while it lasts)
         self.res.hub.attach(self.user_id, self.mailbox)
         reader = threading.Thread(target=self._read_loop, name="herald-ws-reader", daemon=True)
         reader.start()
@@ -59,7 +58,7 @@ class Connection:
             self.closed.set()
             self.acks.flush()
             self.res.hub.detach(self.user_id, self.mailbox)
-            self._unregister()
+            self.signals.leave()
 
     def _write_loop(self) -> None:
         interval = self.settings.ws_ping_seconds
@@ -74,48 +73,42 @@ class Connection:
                 items, resync = self.mailbox.drain()
                 if resync:
                     self._fill()
-                for position, text in items:
-                    self._deliver(position, text)
+                for ring in items:
+                    self._deliver(ring)
             if time.monotonic() >= next_beat:
                 self._heartbeat()
                 next_beat = time.monotonic() + interval
 
-    def _deliver(self, position: int | None, text: str) -> None:
-        if position is None:
-            if ephemeral_in_scope(text, self.context):
-                self._send(text)
+    def _deliver(self, ring: Ring) -> None:
+        if ring.position is None:
+            if in_scope(ring.conversation_id, self.context):
+                self._send(ring.text)
             return
-        action = next_action(self.last_sent, position)
+        action = next_action(self.last_sent, ring.position)
         if action == "send":
-            if in_scope(text, self.context):
-                self._send(text)
-            self.last_sent = position
+            if in_scope(ring.conversation_id, self.context):
+                self._send(ring.text)
+            self.last_sent = ring.position
         elif action == "fill":
             self._fill()
 
     def _fill(self) -> None:
         """Send every stream item after `last_sent` from the database."""
         while True:
-            with UnitOfWork(self.res.sessions) as uow:
-                # Read first: a scoped socket skips past out-of-scope items up to here.
-                upto = last_position(uow.session, self.user_id)
-                items = replay(uow.session, self.user_id, self.last_sent, datetime.now(timezone.utc), REPLAY_PAGE,
-                               conversation_id=self.context)
-            for position, frame in items:
+            page = replay_page(self.res.ports, self.user_id, self.last_sent, datetime.now(timezone.utc),
+                               REPLAY_PAGE, self.context)
+            for position, frame in page.items:
                 self._send(encode(frame))
                 self.last_sent = position
-            if len(items) < REPLAY_PAGE:
-                if self.context is not None:
-                    self.last_sent = max(self.last_sent, upto)
+            self.last_sent = max(self.last_sent, page.served_upto)
+            if page.complete:
                 return
 
     def _heartbeat(self) -> None:
-        self._register()
+        self.signals.beat()
         # Safety net: a ring lost after its commit (worker crash, Redis
         # restart) is found here at the latest.
-        with UnitOfWork(self.res.sessions) as uow:
-            behind = last_position(uow.session, self.user_id) > self.last_sent
-        if behind:
+        if stream_end(self.res.ports, self.user_id) > self.last_sent:
             self._fill()
 
     def _send(self, text: str) -> None:
@@ -139,35 +132,16 @@ class Connection:
         try:
             frame = parse_client_frame(data, self.settings.ws_max_frame_bytes)
         except HeraldError as e:
-            self.mailbox.offer(None, encode(error_frame(e.code, e.detail)))
+            self._answer(error_frame(e.code, e.detail))
             return
         if frame.type == "ping":
-            self.mailbox.offer(None, encode(pong_frame()))
+            self._answer(pong_frame())
         elif frame.type in ("ack", "read"):
             self.acks.note(frame.type, clamp_ack(frame.position, self.last_sent))
         else:
             for answer in commands.handle(self.res, self.user_id, frame, self.context, self.signals):
-                self.mailbox.offer(None, encode(answer))
+                self._answer(answer)
 
-    def _register(self) -> None:
-        try:
-            self.res.realtime.register_session(self.user_id, self.session_id, self.settings.ws_ping_seconds * 3)
-        except Exception as e:  # presence unknown → treated as offline; delivery still reaches the stream
-            log.warning("could not register session: %r", e)
-        self.signals.beat()  # presence: this session is live; last seen is now
-
-    def _unregister(self) -> None:
-        try:
-            self.res.realtime.unregister_session(self.user_id, self.session_id)
-        except Exception as e:
-            log.warning("could not unregister session: %r", e)
-        self.signals.leave()
-
-
-def in_scope(text: str, context: int | None) -> bool:
-    """Whether a live frame belongs to the conversation a scoped token may see."""
-    if context is None:
-        return True
-    frame = json.loads(text)
-    conversation_id = frame.get("conversation_id", (frame.get("message") or {}).get("conversation_id"))
-    return conversation_id == context
+    def _answer(self, frame: dict) -> None:
+        """Hand an answer to the writer; it concerns this socket's own scope, so it is always sent."""
+        self.mailbox.offer(Ring(self.user_id, None, encode(frame), self.context))

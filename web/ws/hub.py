@@ -1,16 +1,15 @@
 """The process-wide registry of open sockets: user id → mailboxes.
 
 One realtime subscription per user per process, however many sockets the
-user holds here; a ring's frame is decoded once and offered to each of the
-user's mailboxes.
+user holds here; a ring (its position and conversation beside the encoded
+frame, never decoded here) is offered as is to each of the user's mailboxes.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 
-from realtime.base import RESYNC
+from pipeline.rings import RESYNC, Ring
 from web.ws.mailbox import Mailbox
 
 
@@ -51,13 +50,12 @@ class Hub:
         for box in self.mailboxes():
             box.close(code, reason)
 
-    def _on_ring(self, user_id: int, payload: str) -> None:
+    def _on_ring(self, ring: Ring) -> None:
         with self._lock:
-            boxes = list(self._boxes.get(user_id, ()))
-        if payload == RESYNC:
+            boxes = list(self._boxes.get(ring.user_id, ()))
+        if ring.text == RESYNC:
             for box in boxes:
                 box.request_resync()
             return
-        position = json.loads(payload).get("position")
         for box in boxes:
-            box.offer(position, payload)
+            box.offer(ring)

@@ -10,23 +10,25 @@ from __future__ import annotations
 import threading
 from collections import deque
 
+from pipeline.rings import Ring
+
 
 class Mailbox:
     def __init__(self, limit: int):
         self._limit = limit
-        self._items: deque[tuple[int | None, str]] = deque()
+        self._items: deque[Ring] = deque()
         self._resync = False
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self.close_request: tuple[int, str] | None = None
 
-    def offer(self, position: int | None, text: str) -> None:
-        """Queue a frame (position None: a control frame that is always kept)."""
+    def offer(self, ring: Ring) -> None:
+        """Queue a ring (without a position: an ephemeral or control frame, always kept)."""
         with self._lock:
-            if position is not None and len(self._items) >= self._limit:
+            if ring.position is not None and len(self._items) >= self._limit:
                 self._resync = True
             else:
-                self._items.append((position, text))
+                self._items.append(ring)
         self._ready.set()
 
     def request_resync(self) -> None:
@@ -37,7 +39,7 @@ class Mailbox:
     def wait(self, timeout: float) -> bool:
         return self._ready.wait(timeout)
 
-    def drain(self) -> tuple[list[tuple[int | None, str]], bool]:
+    def drain(self) -> tuple[list[Ring], bool]:
         """Everything queued so far, and whether a re-read is needed."""
         with self._lock:
             items, resync = list(self._items), self._resync

@@ -1,0 +1,31 @@
+"""A socket's acknowledgements: delivered up to a stream position
+(cumulative) and read up to one, written in one unit of work; chat senders
+learn "delivered" through receipt events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from db.engine import UnitOfWork
+from usecases.chat.reads import delivered_upto
+from usecases.chat.send import receipt_job
+from usecases.messaging.deliveries import mark_delivered, mark_read
+from usecases.ports import Ports
+
+
+def record_acks(ports: Ports, user_id: int, acked: int, read: int, now: datetime,
+                conversation_id: int | None = None) -> None:
+    """Mark the user's deliveries delivered up to `acked` and read up to
+    `read` (0: nothing to mark), then publish the receipts. A socket scoped
+    to one conversation marks only that conversation's deliveries."""
+    jobs = []
+    with UnitOfWork(ports.sessions) as uow:
+        if acked:
+            delivered = mark_delivered(uow.session, user_id, acked, now, conversation_id)
+            # Chat senders learn "delivered" per conversation, up to a seq.
+            for chat_id, seq in delivered_upto(uow.session, user_id, delivered).items():
+                jobs.append(receipt_job(uow.session, ports.outbox, chat_id, user_id, "delivered", seq, now))
+        if read:
+            mark_read(uow.session, user_id, read, now, conversation_id)
+        uow.commit()
+    ports.publisher.submit(jobs)
