@@ -44,15 +44,17 @@ $(VENV)/bin/python:
 	@echo "creating $(VENV) with $$(command -v $(PYTHON))"
 	@$(PYTHON) -m venv $(VENV)
 
+# --no-compile: Python compiles what it imports on first import; pip would
+# compile everything (phonenumbers alone is 48 MB of data modules).
 $(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
 	@echo "installing Herald into $(VENV) (pip install -e .)"
-	@$(VENV)/bin/pip install -qq -e .
+	@$(VENV)/bin/pip install -qq --no-compile -e .
 	@touch $@
 
 # The test extras include Herald itself, so this stamp also stands for the run one.
 $(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
 	@echo "installing Herald and its test tools into $(VENV) (pip install -e '.[test]')"
-	@$(VENV)/bin/pip install -qq -e '.[test]'
+	@$(VENV)/bin/pip install -qq --no-compile -e '.[test]'
 	@touch $@ $(RUN_STAMP)
 
 run: $(RUN_STAMP)

@@ -7,7 +7,10 @@
 from __future__ import annotations
 
 import json
+import shlex
+import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 from sqlalchemy import or_, select
 
@@ -46,10 +49,19 @@ def ensure_demo(app, sessions, base_url: str) -> list[dict]:
             for u in users]
     print(json.dumps({"demo_users": demo, "api": base_url, "docs": f"{base_url}/docs",
                       "admin": f"{base_url}/admin (admin / admin-demo)",
-                      "websocket": base_url.replace("http", "ws", 1) + "/v1/ws",
-                      "shell": 'eval "$(.venv/bin/herald demo env)"  # $HERALD, $ADMIN, $ACME, $SOMCHAI, $MALEE'},
-                     indent=2), flush=True)
+                      "websocket": base_url.replace("http", "ws", 1) + "/v1/ws"}, indent=2))
+    print("These tokens as shell variables ($HERALD, $HERALD_WS, $ADMIN, $ACME, $SOMCHAI, $MALEE), "
+          f"in another shell in this folder:\n  eval \"$({_demo_env_command(app.extensions['herald'].settings)})\"",
+          flush=True)
     return demo
+
+
+def _demo_env_command(settings) -> str:
+    """`herald demo env` as this process was started, with the settings that differ from the defaults."""
+    prefix = "" if settings.port == 8080 else f"PORT={settings.port} "
+    if settings.data_dir != Path(".herald").resolve():
+        prefix += f"HERALD_DATA_DIR={shlex.quote(str(settings.data_dir))} "
+    return f"{prefix}{sys.argv[0]} demo env"
 
 
 def shell_exports() -> str:
@@ -66,7 +78,8 @@ def shell_exports() -> str:
     if not users:
         raise SystemExit("herald: no demo users in this database: start `make run` (HERALD_DEMO=on) first")
     tokens = TokenConfig.from_settings(settings)
-    lines = [f"export HERALD=http://{settings.host}:{settings.port}"]
+    lines = [f"export HERALD=http://{settings.host}:{settings.port}",
+             f"export HERALD_WS=ws://{settings.host}:{settings.port}"]
     lines += [f"export {(u.username or u.name).upper()}="
               + issue_access_token(tokens, user_id=u.id, role=u.role, ttl_seconds=TOKEN_TTL_SECONDS)
               for u in users]

@@ -74,16 +74,19 @@ def test_embedded_mode_reports_ready_without_any_server(embedded):
     assert response.status_code == 200 and response.json()["status"] == "ready"
 
 
-def test_demo_env_prints_shell_exports_that_work(embedded, data_dir):
-    _, base_url = embedded
-    port = base_url.rsplit(":", 1)[1]
-    result = herald({"HERALD_DATA_DIR": str(data_dir), "PORT": port}, "demo", "env")
+def test_the_printed_shell_line_sets_the_tour_variables(embedded):
+    process, base_url = embedded
+    log = process.wait_for_log("in another shell in this folder:")
+    line = log.split("in another shell in this folder:\n", 1)[1].splitlines()[0].strip()
+    assert line.startswith('eval "$(') and line.endswith(' demo env)"'), line
+    script = line + '\nprintf "%s\\n" "$HERALD" "$HERALD_WS" "$ADMIN" "$ACME" "$SOMCHAI" "$MALEE"'
+    result = subprocess.run(["bash", "-c", script], env={**os.environ, **EMBEDDED_ENV}, capture_output=True,
+                            text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    exports = dict(line.removeprefix("export ").split("=", 1) for line in result.stdout.splitlines())
-    assert set(exports) == {"HERALD", "ADMIN", "ACME", "SOMCHAI", "MALEE"}
-    assert exports["HERALD"] == base_url
-    ticket = requests.post(f"{base_url}/v1/ws/ticket", headers={"Authorization": f"Bearer {exports['SOMCHAI']}"},
-                           timeout=10)
+    herald_url, herald_ws, *tokens = result.stdout.splitlines()
+    assert (herald_url, herald_ws) == (base_url, base_url.replace("http", "ws", 1)) and all(tokens)
+    somchai = tokens[-2]
+    ticket = requests.post(f"{base_url}/v1/ws/ticket", headers={"Authorization": f"Bearer {somchai}"}, timeout=10)
     assert ticket.status_code == 201
 
 
