@@ -13,7 +13,7 @@ from rabbitmq.depths import FixedDepth, QueueDepths
 from rabbitmq.publisher import BatchPublisher
 from realtime import make_presence, make_realtime
 from usecases.outbox import make_marker
-from usecases.ports import ChatPolicy, OutboxPolicy, Ports, PushPolicy
+from usecases.ports import ChatPolicy, OutboxPolicy, Ports, PushPolicy, SignInPolicy
 from web import problems
 from web.admin.session import session_secret
 from web.auth import scope
@@ -21,7 +21,7 @@ from web.auth.sms import make_sms_sender
 from web.auth.tokens import TokenConfig
 from web.extensions import limiter, sock
 from web.presence import PresenceSweeper
-from web.resources import EdgeResources
+from web.resources import EdgeResources, SendLimits
 from web.ws.hub import Hub
 
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -59,7 +59,11 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
         engine=engine,
         # Built here so an unknown SMS_SENDER fails at start-up, not at the first code.
         sms=make_sms_sender(settings.sms_sender), depths=depths,
-        presence_sweeper=PresenceSweeper(settings.ws_ping_seconds))
+        presence_sweeper=PresenceSweeper(settings.ws_ping_seconds),
+        sign_in=SignInPolicy(settings.otp_ttl_seconds, settings.otp_max_attempts,
+                             settings.refresh_token_ttl_seconds, otp_pepper=settings.jwt_secret),
+        limits=SendLimits(settings.max_recipients, settings.max_body_chars, settings.backpressure_depth,
+                          settings.backpressure_hard_depth))
     problems.init_app(app)
     scope.init_app(app)  # before any view: scoped tokens reach only their endpoints
     limiter.init_app(app)

@@ -1,16 +1,14 @@
-"""The Idempotency-Key header of creating POSTs: claimed and answered inside
-the request's own unit of work (usecases.messaging.idempotency), so the stored
-answer and the effects commit together or not at all."""
+"""The Idempotency-Key header of creating POSTs, read at the edge. The use
+case claims the key and stores its answer in its own unit of work
+(usecases.messaging.idempotency), so answer and effects commit together."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import request
 
-from usecases.messaging import idempotency
 from pipeline.errors import BadRequest
 from pipeline.fingerprint import request_fingerprint
+from usecases.messaging.idempotency import RequestKey
 
 REPLAYED = {"Idempotent-Replayed": "true"}
 
@@ -27,24 +25,13 @@ def idempotency_key() -> str | None:
     return key
 
 
-class IdempotentRequest:
-    def __init__(self, session, caller_id: int, body: object, now: datetime):
-        self.session, self.caller_id, self.body, self.now = session, caller_id, body, now
-        self.key = idempotency_key()
+def request_key(caller_id: int, body: object) -> RequestKey | None:
+    """The caller's key for this request (method, path and body fingerprinted), or None without one.
 
-    def replay(self):
-        """The stored answer of an earlier request with this key, or None to proceed.
-
-        Raises:
-            IdempotencyKeyReused, IdempotencyKeyInFlight.
-        """
-        if self.key is None:
-            return None
-        fingerprint = request_fingerprint(request.method, request.path, self.body)
-        return idempotency.claim(self.session, caller_id=self.caller_id, key=self.key, fingerprint=fingerprint,
-                                 now=self.now)
-
-    def remember(self, status_code: int, answer: dict) -> None:
-        if self.key is not None:
-            idempotency.record_answer(self.session, caller_id=self.caller_id, key=self.key,
-                                      status_code=status_code, response=answer)
+    Raises:
+        BadRequest: a malformed key.
+    """
+    key = idempotency_key()
+    if key is None:
+        return None
+    return RequestKey(caller_id, key, request_fingerprint(request.method, request.path, body))

@@ -87,4 +87,4 @@ def test_conversation_answers_match_the_document(client, auth, contract):
     scoped = bearer(token.json["access_token"])
     check(client.get(path, headers=scoped), "get", BASE, "not_found")
     check(client.post("/v1/conversations", json={"kind": "direct", "with": friend.id}, headers=scoped),
-          "post", "/v1/conversations", "bad_request")
+          "post", "/v1/conversations", "forbidden")

@@ -68,7 +68,7 @@ def test_non_members_get_404_on_every_membership_endpoint(client, auth):
 
 def test_the_member_limit_is_enforced(client, auth, app):
     res = app.extensions["herald"]
-    res.settings = dataclasses.replace(res.settings, group_member_limit=3)
+    res.ports = dataclasses.replace(res.ports, chat=dataclasses.replace(res.ports.chat, group_member_limit=3))
     owner, a, b, c = (auth.user() for _ in range(4))
     conversation = group(client, auth, owner, [a])
     refused = add(client, auth, owner, conversation, b.id, c.id)

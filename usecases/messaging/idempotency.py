@@ -8,6 +8,7 @@ its committed answer — no read-then-write race.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, text
@@ -22,6 +23,42 @@ LIFETIME = timedelta(hours=24)
 # How long a request waits for a concurrent one holding the same key
 # before it is told to come back (409): the first normally commits in ms.
 IN_FLIGHT_WAIT = "250ms"
+
+
+@dataclass(frozen=True)
+class RequestKey:
+    """A creating request's Idempotency-Key, for one caller, and what the request said."""
+
+    caller_id: int
+    key: str
+    fingerprint: str  # pipeline.fingerprint.request_fingerprint of method, path and body
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The answer stored for an earlier request with the same key."""
+
+    status_code: int
+    response: dict
+
+
+def replay_of(session: Session, request: RequestKey | None, now: datetime) -> Replay | None:
+    """The stored answer to give back, or None: this request goes ahead (and owns the key).
+
+    Raises:
+        IdempotencyKeyReused, IdempotencyKeyInFlight.
+    """
+    if request is None:
+        return None
+    record = claim(session, caller_id=request.caller_id, key=request.key, fingerprint=request.fingerprint, now=now)
+    return None if record is None else Replay(record.status_code, dict(record.response))
+
+
+def remember(session: Session, request: RequestKey | None, status_code: int, response: dict) -> None:
+    """Store the answer in the transaction of its effects (nothing without a key)."""
+    if request is not None:
+        record_answer(session, caller_id=request.caller_id, key=request.key, status_code=status_code,
+                      response=response)
 
 
 def claim(session: Session, *, caller_id: int, key: str, fingerprint: str,

@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from usecases.operations.dead_letter_commands import MAX_BULK
 from usecases.operations.dead_letter_search import LetterFilter
 
 MAX_PAGE = 200
-MAX_BULK = 1000
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Seconds = Annotated[int, Field(ge=0, le=10 * 365 * 86400)]

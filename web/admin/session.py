@@ -16,8 +16,7 @@ from functools import wraps
 from flask import Flask, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
 
-from db.engine import UnitOfWork
-from db.models import User
+from usecases.accounts.logins import Account, admin_account
 from web.resources import resources
 
 SESSION_SECONDS = 8 * 3600
@@ -39,7 +38,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
 
 
-def log_in(user: User) -> None:
+def log_in(user: Account) -> None:
     session.clear()
     session["admin_id"] = user.id
     session["expires_at"] = int(time.time()) + SESSION_SECONDS
@@ -49,14 +48,12 @@ def log_out() -> None:
     session.clear()
 
 
-def current_admin() -> User | None:
+def current_admin() -> Account | None:
     """The logged-in admin, if the session is live and the account is still an admin."""
     admin_id, expires_at = session.get("admin_id"), session.get("expires_at", 0)
     if admin_id is None or expires_at < time.time():
         return None
-    with UnitOfWork(resources().sessions) as uow:
-        user = uow.session.get(User, admin_id)
-    return user if user is not None and user.role == "admin" else None
+    return admin_account(resources().ports, admin_id)
 
 
 def admin_page(view):

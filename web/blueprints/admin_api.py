@@ -7,13 +7,11 @@ publish.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from flask import Blueprint, request
 
-from usecases.operations.dead_letter_search import get_letter, letter_detail, letter_summary, list_page
-from db.engine import UnitOfWork
-from web.admin import commands
+from usecases.operations import dead_letter_commands as commands
+from usecases.operations.dead_letter_commands import Actor
+from usecases.operations.dead_letter_views import dead_letter, dead_letters_page
 from web.admin.queries import BulkRequeue, ListQuery, query_args
 from web.auth.identity import caller, requires
 from web.requests import parse
@@ -23,30 +21,30 @@ bp = Blueprint("admin_api", __name__, url_prefix="/v1/admin/dead-letters")
 VIA = "api"
 
 
+def _actor() -> Actor:
+    return Actor(caller().user_id, VIA)
+
+
 @bp.get("")
 @requires("admin")
 def list_dead_letters():
     """Dead letters, newest first, filtered, one page at a time."""
     query = ListQuery.model_validate(query_args(request.args, ListQuery))
-    with UnitOfWork(resources().sessions) as uow:
-        page = list_page(uow.session, query.letter_filter(), now=datetime.now(timezone.utc), limit=query.limit,
-                         cursor=query.cursor)
-        return {"items": [letter_summary(letter) for letter in page.letters], "next_cursor": page.next_cursor}
+    return dead_letters_page(resources().ports, query.letter_filter(), limit=query.limit, cursor=query.cursor)
 
 
 @bp.get("/<int:letter_id>")
 @requires("admin")
 def get_dead_letter(letter_id: int):
     """Everything recorded of one dead letter: args, errors, attempts, times, history."""
-    with UnitOfWork(resources().sessions) as uow:
-        return letter_detail(uow.session, get_letter(uow.session, letter_id))
+    return dead_letter(resources().ports, letter_id)
 
 
 @bp.post("/<int:letter_id>/requeue")
 @requires("admin")
 def requeue_dead_letter(letter_id: int):
     """Requeue one dead letter; 409 when it is not dead any more."""
-    return commands.requeue_one(letter_id, commands.acting(caller().user_id, VIA))
+    return commands.requeue_one(resources().ports, letter_id, _actor())
 
 
 @bp.post("/requeue")
@@ -55,9 +53,9 @@ def requeue_dead_letters():
     """Requeue the dead letters named by ids, or those matching a filter (at most 1000 a call)."""
     command, _ = parse(BulkRequeue)
     if command.ids is not None:
-        bulk = commands.requeue_ids(command.ids, commands.acting(caller().user_id, VIA))
+        bulk = commands.requeue_ids(resources().ports, command.ids, _actor())
     else:
-        bulk = commands.requeue_matching(command.filter.to_filter(), commands.acting(caller().user_id, VIA))
+        bulk = commands.requeue_matching(resources().ports, command.filter.to_filter(), _actor())
     return commands.bulk_answer(bulk)
 
 
@@ -65,4 +63,4 @@ def requeue_dead_letters():
 @requires("admin")
 def discard_dead_letter(letter_id: int):
     """Give up on one dead letter for good; 409 when it is not dead any more."""
-    return commands.discard_one(letter_id, commands.acting(caller().user_id, VIA))
+    return commands.discard_one(resources().ports, letter_id, _actor())

@@ -7,21 +7,17 @@ that change nothing. Views share their commands with the admin JSON API.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
 
-from usecases.operations.dead_letter_search import (count_matching, distinct_values, get_letter, letter_detail,
-                                           letter_summary, list_page, summaries_of)
-from usecases.accounts.sign_in import user_by_username
-from db.engine import UnitOfWork
-from db.models import DeadLetter
-from pipeline.errors import BadRequest, HeraldError, InvalidCredentials
-from web.admin import commands, forms, session
+from pipeline.errors import BadRequest, HeraldError
+from usecases.accounts.logins import admin_by_password
+from usecases.operations import dead_letter_commands as commands
+from usecases.operations import dead_letter_views as views
+from usecases.operations.dead_letter_commands import Actor
+from web.admin import forms, session
 from web.admin.queries import MAX_BULK, ListQuery, query_args
-from web.auth.passwords import check_password_login
 from web.extensions import limiter
 from web.resources import resources
 
@@ -49,12 +45,8 @@ def login():
     if request.method == "GET":
         return render_template("admin/login.html")
     username, password = request.form.get("username", "")[:64], request.form.get("password", "")[:1024]
-    with UnitOfWork(resources().sessions) as uow:
-        try:
-            user = check_password_login(user_by_username(uow.session, username), password)
-        except InvalidCredentials:
-            user = None
-    if user is None or user.role != "admin":
+    user = admin_by_password(resources().ports, username, password)
+    if user is None:
         return render_template("admin/login.html", error="Wrong username or password, or not an admin account.",
                                username=username), 401
     session.log_in(user)
@@ -72,23 +64,19 @@ def logout():
 @session.admin_page
 def dead_letters(admin):
     """Newest first, filtered, a page at a time."""
-    query = ListQuery.model_validate(query_args(request.args, ListQuery))
-    with UnitOfWork(resources().sessions) as uow:
-        page = list_page(uow.session, query.letter_filter(), now=_now(), limit=query.limit, cursor=query.cursor)
-        queues = distinct_values(uow.session, DeadLetter.queue_name)
-        reasons = distinct_values(uow.session, DeadLetter.reason)
+    query, ports = ListQuery.model_validate(query_args(request.args, ListQuery)), resources().ports
+    page = views.dead_letters_page(ports, query.letter_filter(), limit=query.limit, cursor=query.cursor)
+    choices = views.filter_choices(ports)
     return render_template("admin/dead_letters.html", admin=admin, query=query, filters=forms.filters(query),
-                           letters=[letter_summary(letter) for letter in page.letters],
-                           next_cursor=page.next_cursor, queues=queues, reasons=reasons)
+                           letters=page["items"], next_cursor=page["next_cursor"], queues=choices.queues,
+                           reasons=choices.reasons)
 
 
 @bp.get("/dead-letters/<int:letter_id>")
 @session.admin_page
 def dead_letter(admin, letter_id: int):
     """The job's payload and every error and action recorded."""
-    with UnitOfWork(resources().sessions) as uow:
-        letter = letter_detail(uow.session, get_letter(uow.session, letter_id))
-    return render_template("admin/dead_letter.html", admin=admin, letter=letter)
+    return render_template("admin/dead_letter.html", admin=admin, letter=views.dead_letter(resources().ports, letter_id))
 
 
 @bp.get("/dead-letters/confirm")
@@ -102,9 +90,9 @@ def confirm(admin):
         flash("Select at least one dead letter first.", "error")
         return redirect(url_for(".dead_letters", **forms.filters(selection)))
     ids = [] if action == "requeue-matching" else forms.ids(request.args)
-    with UnitOfWork(resources().sessions) as uow:
-        letters = summaries_of(uow.session, ids) if ids else []
-        matching = count_matching(uow.session, selection.to_filter(), _now()) if not ids else 0
+    ports = resources().ports
+    letters = views.summaries(ports, ids) if ids else []
+    matching = views.matching_count(ports, selection.to_filter()) if not ids else 0
     return render_template("admin/confirm.html", admin=admin, action=action, ids=ids, letters=letters,
                            matching=matching, cap=MAX_BULK, filters=forms.filters(selection))
 
@@ -114,9 +102,9 @@ def confirm(admin):
 def requeue(admin):
     selection = forms.selection(request.form)
     if request.form.get("scope") == "matching":
-        bulk = commands.requeue_matching(selection.to_filter(), commands.acting(admin.id, VIA))
+        bulk = commands.requeue_matching(resources().ports, selection.to_filter(), Actor(admin.id, VIA))
     else:
-        bulk = commands.requeue_ids(forms.ids(request.form), commands.acting(admin.id, VIA))
+        bulk = commands.requeue_ids(resources().ports, forms.ids(request.form), Actor(admin.id, VIA))
     flash(forms.requeued_text(bulk), "success")
     return redirect(url_for(".dead_letters", **forms.filters(selection)))
 
@@ -125,7 +113,7 @@ def requeue(admin):
 @session.admin_page
 def discard(admin):
     ids = forms.ids(request.form)
-    discarded = commands.discard_ids(ids, commands.acting(admin.id, VIA))
+    discarded = commands.discard_ids(resources().ports, ids, Actor(admin.id, VIA))
     flash(f"Discarded {forms.letters(discarded)}." + forms.skipped_text(len(set(ids)) - discarded), "success")
     return redirect(url_for(".dead_letters", **forms.filters(forms.selection(request.form))))
 
@@ -145,7 +133,3 @@ def invalid_filter(error):
 @bp.errorhandler(HeraldError)
 def herald_error(error: HeraldError):
     return render_template("admin/error.html", title=error.title, detail=error.detail), error.status
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)

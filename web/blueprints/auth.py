@@ -3,18 +3,15 @@ admin users, and rotating refresh tokens."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Annotated
 
 from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from usecases.accounts.otp import consume_otp, issue_otp
-from usecases.accounts.sign_in import SignedIn, open_session, refresh_session, sign_in_mobile, user_by_username
-from db.engine import UnitOfWork
-from pipeline.errors import HeraldError, InvalidPhoneNumber
+from pipeline.errors import InvalidPhoneNumber
 from pipeline.phones import normalize_phone
-from web.auth.passwords import check_password_login
+from usecases.accounts import logins
+from usecases.accounts.logins import SignedInSession
 from web.auth.tokens import issue_access_token
 from web.extensions import limiter
 from web.requests import parse
@@ -79,13 +76,9 @@ def _username_key() -> str:
 def request_otp():
     """Text a sign-in code to a mobile number; 202 once it is on its way."""
     command, _ = parse(RequestOtp)
-    phone, settings = normalize_phone(command.phone), resources().settings
-    with UnitOfWork(resources().sessions) as uow:
-        code = issue_otp(uow.session, phone, now=_now(), ttl_seconds=settings.otp_ttl_seconds,
-                         pepper=settings.jwt_secret)
-        uow.commit()
-    resources().sms.send_code(phone, code)
-    return {"expires_in": settings.otp_ttl_seconds}, 202
+    res = resources()
+    logins.send_sign_in_code(res.ports, res.sign_in, res.sms, normalize_phone(command.phone))
+    return {"expires_in": res.sign_in.otp_ttl_seconds}, 202
 
 
 @bp.post("/otp/verify")
@@ -94,14 +87,9 @@ def request_otp():
 def verify_otp():
     """Trade a texted code for a token pair, creating or activating the number's account."""
     command, _ = parse(VerifyOtp)
-    phone, now, settings = normalize_phone(command.phone), _now(), resources().settings
-    with UnitOfWork(resources().sessions) as uow:
-        outcome = consume_otp(uow.session, phone, command.code, now=now, pepper=settings.jwt_secret,
-                              max_attempts=settings.otp_max_attempts)
-        if outcome is None:
-            outcome = sign_in_mobile(uow.session, phone, now=now, ttl_seconds=settings.refresh_token_ttl_seconds)
-        uow.commit()  # a wrong guess must count even though it is refused
-    return _token_response(outcome)
+    res = resources()
+    return _token_response(logins.sign_in_with_code(res.ports, res.sign_in, normalize_phone(command.phone),
+                                                    command.code))
 
 
 @bp.post("/login")
@@ -110,12 +98,8 @@ def verify_otp():
 def login():
     """Trade a business or admin user's username and password for a token pair."""
     command, _ = parse(Login)
-    with UnitOfWork(resources().sessions) as uow:
-        user = check_password_login(user_by_username(uow.session, command.username), command.password)
-        signed_in = open_session(uow.session, user, now=_now(),
-                                 ttl_seconds=resources().settings.refresh_token_ttl_seconds)
-        uow.commit()
-    return _token_response(signed_in)
+    res = resources()
+    return _token_response(logins.sign_in_with_password(res.ports, res.sign_in, command.username, command.password))
 
 
 @bp.post("/refresh")
@@ -123,25 +107,16 @@ def login():
 def refresh():
     """Trade a refresh token for the next token pair of its session."""
     command, _ = parse(Refresh)
-    with UnitOfWork(resources().sessions) as uow:
-        outcome = refresh_session(uow.session, command.refresh_token, now=_now(),
-                                  ttl_seconds=resources().settings.refresh_token_ttl_seconds)
-        uow.commit()  # a replayed token's family stays revoked though the request is refused
-    return _token_response(outcome)
+    res = resources()
+    return _token_response(logins.continue_session(res.ports, res.sign_in, command.refresh_token))
 
 
-def _token_response(outcome: SignedIn | HeraldError):
-    """The token pair of a session, or the refusal its action decided on, raised."""
-    if isinstance(outcome, HeraldError):
-        raise outcome
-    tokens, user = resources().tokens, outcome.user
-    answer = {"access_token": issue_access_token(tokens, user_id=user.id, role=user.role),
+def _token_response(session: SignedInSession):
+    """The session's refresh token with a fresh access token."""
+    tokens, account = resources().tokens, session.account
+    answer = {"access_token": issue_access_token(tokens, user_id=account.id, role=account.role),
               "token_type": "Bearer", "expires_in": tokens.ttl_seconds,
-              "refresh_token": outcome.refresh_token,
-              "user": {"id": user.id, "role": user.role, "phone": user.phone, "name": user.name}}
+              "refresh_token": session.refresh_token,
+              "user": {"id": account.id, "role": account.role, "phone": account.phone, "name": account.name}}
     # RFC 6749 §5.1: responses carrying tokens must not be cached.
     return answer, 200, {"Cache-Control": "no-store"}
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)

@@ -1,7 +1,7 @@
 """A group's members: list, add, remove, change a role, leave.
 
-Every change runs through usecases.chat.changes.run_change and tells
-the members (and whoever was removed or left) through their streams.
+Every change runs through usecases.chat.member_changes and tells the
+members (and whoever was removed or left) through their streams.
 """
 
 from __future__ import annotations
@@ -11,14 +11,10 @@ from typing import Annotated, Literal
 from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from usecases.chat.conversation_lists import member_view, members_page
-from usecases.chat.conversations import conversation_for_member
-from usecases.chat.memberships import active_seat, add_members, change_role, leave, remove_member
-from db.engine import UnitOfWork
-from db.models import User
+from usecases.chat import member_changes
+from usecases.chat.conversation_pages import members
 from web.auth.identity import caller, requires
 from web.auth.scope import conversation_scope
-from usecases.chat.changes import run_change
 from web.paging import page_limit
 from web.requests import parse
 from web.resources import resources
@@ -40,12 +36,8 @@ class ChangeRole(BaseModel):
 @requires()
 def list_members(conversation_id: int):
     """The current members, longest-standing first, a page at a time."""
-    limit = page_limit()
-    with UnitOfWork(resources().sessions) as uow:
-        conversation_for_member(uow.session, conversation_id, caller().user_id, conversation_scope())
-        rows, next_cursor = members_page(uow.session, conversation_id, limit=limit,
-                                         cursor=request.args.get("cursor") or None)
-        return {"items": [member_view(m, u) for m, u in rows], "next_cursor": next_cursor}
+    return members(resources().ports, conversation_id, caller().user_id, conversation_scope(), limit=page_limit(),
+                   cursor=request.args.get("cursor") or None)
 
 
 @bp.post("/<int:conversation_id>/members")
@@ -53,20 +45,17 @@ def list_members(conversation_id: int):
 def add(conversation_id: int):
     """Owners and admins add users; someone who left comes back; current members are skipped."""
     command, _ = parse(AddMembers)
-    limit = resources().settings.group_member_limit
-    events = run_change(resources().ports, conversation_id, caller().user_id, conversation_scope(), lambda session, conversation, me, now: add_members(
-        session, conversation, me, command.user_ids, limit, now))
-    return {"conversation_id": conversation_id, "added": events[0].payload["user_ids"] if events else []}
+    added = member_changes.add_to_group(resources().ports, conversation_id, caller().user_id, conversation_scope(),
+                                        command.user_ids)
+    return {"conversation_id": conversation_id, "added": added}
 
 
 @bp.delete("/<int:conversation_id>/members/<int:user_id>")
 @requires()
 def remove(conversation_id: int, user_id: int):
     """Remove a member (owners and admins), or yourself: the same as leaving."""
-    if user_id == caller().user_id:
-        return leave_group(conversation_id)
-    run_change(resources().ports, conversation_id, caller().user_id, conversation_scope(), lambda session, conversation, me, now: remove_member(
-        session, conversation, me, user_id, now))
+    member_changes.remove_from_group(resources().ports, conversation_id, caller().user_id, conversation_scope(),
+                                     user_id)
     return "", 204
 
 
@@ -74,7 +63,7 @@ def remove(conversation_id: int, user_id: int):
 @requires()
 def leave_group(conversation_id: int):
     """Leave a group; the last owner hands it to the longest-standing admin, else member."""
-    run_change(resources().ports, conversation_id, caller().user_id, conversation_scope(), lambda session, conversation, me, now: leave(session, conversation, me, now))
+    member_changes.leave_group(resources().ports, conversation_id, caller().user_id, conversation_scope())
     return "", 204
 
 
@@ -83,7 +72,5 @@ def leave_group(conversation_id: int):
 def set_role(conversation_id: int, user_id: int):
     """Change a member's role (pipeline.conversations.check_role_change says who may)."""
     command, _ = parse(ChangeRole)
-    run_change(resources().ports, conversation_id, caller().user_id, conversation_scope(), lambda session, conversation, me, now: change_role(
-        session, conversation, me, user_id, command.role))
-    with UnitOfWork(resources().sessions) as uow:
-        return member_view(active_seat(uow.session, conversation_id, user_id), uow.session.get(User, user_id))
+    return member_changes.set_member_role(resources().ports, conversation_id, caller().user_id,
+                                          conversation_scope(), user_id, command.role)

@@ -7,14 +7,11 @@ from typing import Annotated
 from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from usecases.chat.chat_messages import history
-from usecases.chat.conversations import conversation_for_member
-from usecases.messaging.stream import message_payloads
-from db.engine import UnitOfWork
 from pipeline.errors import BadRequest
+from usecases.chat.conversation_pages import conversation_history
+from usecases.chat.send import read_conversation, send_chat
 from web.auth.identity import caller, requires
 from web.auth.scope import conversation_scope
-from usecases.chat.send import read_conversation, send_chat
 from web.idempotency import idempotency_key
 from web.requests import parse
 from web.resources import resources
@@ -56,12 +53,8 @@ def list_messages(conversation_id: int):
     """History by seq: `before` (newest first page by default) or `after`."""
     before, after = _seq_arg("before"), _seq_arg("after")
     limit = min(_seq_arg("limit") or 50, 200)
-    with UnitOfWork(resources().sessions) as uow:
-        conversation_for_member(uow.session, conversation_id, caller().user_id, conversation_scope())
-        messages = history(uow.session, conversation_id, before=before, after=after, limit=limit)
-        items = message_payloads(uow.session, messages, caller().user_id)  # reactions batch-loaded
-    return {"items": items,
-            "before": items[0]["seq"] if items else None, "after": items[-1]["seq"] if items else None}
+    return conversation_history(resources().ports, conversation_id, caller().user_id, conversation_scope(),
+                                before=before, after=after, limit=limit)
 
 
 def _seq_arg(name: str) -> int | None:

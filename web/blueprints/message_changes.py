@@ -3,16 +3,14 @@ corrections and tombstones, told to every member as stream events."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Annotated
 
 from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from usecases.chat.message_changes import Scope, delete_message, edit_message
-from usecases.messaging.stream import message_payloads
-from db.engine import UnitOfWork
 from pipeline.frames import MAX_BODY_CHARS
+from usecases.chat import message_actions
+from usecases.chat.message_changes import Scope
 from web.auth.identity import caller, requires
 from web.auth.scope import conversation_scope
 from web.requests import parse
@@ -31,32 +29,17 @@ def caller_scope() -> Scope:
     return Scope(caller().user_id, conversation_scope())
 
 
-def outbox_options() -> dict:
-    return {"policy": resources().ports.outbox, "now": datetime.now(timezone.utc)}
-
-
 @bp.patch("/<int:message_id>")
 @requires()
 def edit(message_id: int):
     """Replace a chat message's body: its sender, within EDIT_WINDOW_SECONDS, unless deleted."""
     command, _ = parse(EditMessage)
-    res = resources()
-    with UnitOfWork(res.sessions) as uow:
-        message, jobs = edit_message(uow.session, message_id, caller_scope(), command.body,
-                                     window_seconds=res.settings.edit_window_seconds, **outbox_options())
-        answer = message_payloads(uow.session, [message], caller().user_id)[0]
-        uow.commit()
-    res.publisher.submit(jobs)
-    return answer
+    return message_actions.edit(resources().ports, message_id, caller_scope(), command.body)
 
 
 @bp.delete("/<int:message_id>")
 @requires()
 def delete(message_id: int):
     """Tombstone a chat message (its sender, or a group's owners and admins); 204 again when repeated."""
-    res = resources()
-    with UnitOfWork(res.sessions) as uow:
-        jobs = delete_message(uow.session, message_id, caller_scope(), **outbox_options())
-        uow.commit()
-    res.publisher.submit(jobs)
+    message_actions.delete(resources().ports, message_id, caller_scope())
     return "", 204

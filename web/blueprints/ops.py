@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pika
 from flask import Blueprint, jsonify
-from sqlalchemy import text
 
+from usecases.operations.readiness import database_answers
 from web.resources import resources
 
 bp = Blueprint("ops", __name__)
@@ -20,20 +20,11 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     """Ready: the database, the broker and Redis are reachable."""
-    checks = {"database": _database_ok(), "broker": _broker_ok(), "redis": _redis_ok()}
+    checks = {"database": database_answers(resources().ports), "broker": _broker_ok(), "redis": _redis_ok()}
     ready = all(checks.values())
     response = jsonify({"status": "ready" if ready else "unavailable", "checks": checks})
     response.status_code = 200 if ready else 503
     return response
-
-
-def _database_ok() -> bool:
-    try:
-        with resources().engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return True
-    except Exception:
-        return False
 
 
 def _broker_ok() -> bool:
