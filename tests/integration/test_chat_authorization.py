@@ -193,7 +193,8 @@ def test_the_scoped_endpoints_are_routes_and_each_is_tried_out_of_scope(app):
 def test_a_scoped_token_reaches_no_route_but_those_made_for_it(app, client, world, sessions, publisher):
     """Deny by default: a new endpoint is refused until SCOPED_TOKEN_ENDPOINTS names it."""
     amy = world.amy
-    device = client.post("/v1/devices", json={"platform": "ios", "token": "amys-phone"}, headers=world.auth.headers(amy))
+    device = client.post("/v1/devices", json={"platform": "ios", "token": "amys-phone"},
+                         headers=world.auth.headers(amy))
     scope = world.conversations["direct"]
     headers = bearer(scoped_token(world.tokens, amy, scope))
     values = {"conversation_id": scope, "message_id": world.messages["amys"], "user_id": world.cat.id,
@@ -220,6 +221,7 @@ def test_a_scoped_token_reaches_no_route_but_those_made_for_it(app, client, worl
             publisher.jobs.clear()
     assert not problems, "\n".join(problems)
     assert tried >= 40
+    assert client.get("/v1/nowhere", headers=headers).status_code == 404  # routing still answers first
 
 
 def test_a_scoped_token_cannot_see_or_change_the_users_devices(app, client, world, sessions):

@@ -46,6 +46,8 @@ def init_app(app: Flask) -> None:
 
 def refuse_scoped_tokens_outside_their_endpoints() -> None:
     """Raises Forbidden for a valid scoped token on an endpoint not made for it."""
+    if request.routing_exception is not None:
+        return None  # no such route (404) or method (405): routing answers that
     try:
         claims = bearer_claims()
     except InvalidToken:

@@ -76,7 +76,8 @@ def dead_letters(admin):
 @session.admin_page
 def dead_letter(admin, letter_id: int):
     """The job's payload and every error and action recorded."""
-    return render_template("admin/dead_letter.html", admin=admin, letter=views.dead_letter(resources().ports, letter_id))
+    letter = views.dead_letter(resources().ports, letter_id)
+    return render_template("admin/dead_letter.html", admin=admin, letter=letter)
 
 
 @bp.get("/dead-letters/confirm")
