@@ -16,11 +16,6 @@ def user_channel(user_id: int, namespace: str = DEFAULT_NAMESPACE) -> str:
     return f"{namespace}:user:{user_id}"
 
 
-def sessions_key(user_id: int, namespace: str = DEFAULT_NAMESPACE) -> str:
-    """The sorted set of a user's live sessions (score: expiry, epoch seconds)."""
-    return f"{namespace}:sessions:{user_id}"
-
-
 def presence_key(user_id: int, namespace: str = DEFAULT_NAMESPACE) -> str:
     """The hash of a user's sessions' presence (field: session id, value: "state expiry")."""
     return f"{namespace}:presence:{user_id}"
