@@ -10,6 +10,7 @@ from config import Settings, load_settings
 from db.engine import make_engine, make_session_factory
 from pipeline.contract import all_queues, delivery_queues
 from rabbitmq.depths import FixedDepth, QueueDepths
+from rabbitmq.probe import broker_answers
 from rabbitmq.publisher import BatchPublisher
 from realtime import make_presence, make_realtime
 from usecases.outbox import make_marker
@@ -21,7 +22,7 @@ from web.auth.sms import make_sms_sender
 from web.auth.tokens import TokenConfig
 from web.extensions import limiter, sock
 from web.presence import PresenceSweeper
-from web.resources import EdgeResources, SendLimits
+from web.resources import EdgeResources, SendLimits, SocketPolicy
 from web.ws.hub import Hub
 
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
         RATELIMIT_KEY_PREFIX=settings.redis_namespace,
         RATELIMIT_ENABLED=settings.rate_limits_enabled,
+        SESSION_COOKIE_SECURE=settings.admin_cookie_secure,  # the admin pages' cookie: HTTPS only unless off
         SOCK_SERVER_OPTIONS={"ping_interval": settings.ws_ping_seconds,
                              "max_message_size": settings.ws_max_frame_bytes},
     )
@@ -55,11 +57,14 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
                                   settings.max_body_chars, settings.typing_ttl_seconds),
                   push=PushPolicy(settings.push_enabled))
     app.extensions["herald"] = EdgeResources(
-        ports=ports, settings=settings, hub=Hub(realtime), tokens=TokenConfig.from_settings(settings),
-        engine=engine,
+        ports=ports, hub=Hub(realtime), tokens=TokenConfig.from_settings(settings),
         # Built here so an unknown SMS_SENDER fails at start-up, not at the first code.
         sms=make_sms_sender(settings.sms_sender), depths=depths,
+        broker_answers=(lambda: broker_answers(settings.broker_url)) if settings.broker_url else (lambda: True),
         presence_sweeper=PresenceSweeper(settings.ws_ping_seconds),
+        sockets=SocketPolicy(settings.ws_ping_seconds, settings.ws_max_frame_bytes, settings.ws_send_queue_limit,
+                             settings.ws_ticket_ttl_seconds, settings.ws_allowed_origins,
+                             settings.typing_ttl_seconds),
         sign_in=SignInPolicy(settings.otp_ttl_seconds, settings.otp_max_attempts,
                              settings.refresh_token_ttl_seconds, otp_pepper=settings.jwt_secret),
         limits=SendLimits(settings.max_recipients, settings.max_body_chars, settings.backpressure_depth,

@@ -4,7 +4,7 @@ and SMS configuration, queue depths. Built once in create_app, read by views."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from flask import current_app
 
@@ -22,34 +22,32 @@ class SendLimits:
     backpressure_hard_depth: int = 100_000
 
 
+@dataclass(frozen=True)
+class SocketPolicy:
+    """The WebSocket's limits: heartbeat, frame cap, per-socket queue, tickets, origins."""
+
+    ping_seconds: int = 25
+    max_frame_bytes: int = 64 * 1024
+    send_queue_limit: int = 1000
+    ticket_ttl_seconds: int = 30
+    allowed_origins: tuple[str, ...] = ()
+    typing_ttl_seconds: int = 5
+
+
 @dataclass
 class EdgeResources:
+    """Built once by create_app; views and sockets read it, never the settings."""
+
     ports: Ports
-    settings: Any  # config.Settings, read by create_app and what still needs a raw setting
-    hub: Any
-    tokens: Any
-    engine: Any
-    sms: Any
-    depths: Any
-    presence_sweeper: Any = None  # web.presence.PresenceSweeper, started by the first socket
-    sign_in: SignInPolicy | None = None
+    hub: Any  # web.ws.hub.Hub
+    tokens: Any  # web.auth.tokens.TokenConfig
+    sms: Any  # web.auth.sms sender
+    depths: Any  # rabbitmq.depths: the deepest delivery queue, polled in the background
+    broker_answers: Callable[[], bool]  # readiness: can the broker be reached now
+    sign_in: SignInPolicy
     limits: SendLimits = SendLimits()
-
-    @property
-    def sessions(self):
-        return self.ports.sessions
-
-    @property
-    def publisher(self):
-        return self.ports.publisher
-
-    @property
-    def realtime(self):
-        return self.ports.realtime
-
-    @property
-    def presence(self):
-        return self.ports.presence
+    sockets: SocketPolicy = SocketPolicy()
+    presence_sweeper: Any = None  # web.presence.PresenceSweeper, started by the first socket
 
 
 def resources() -> EdgeResources:

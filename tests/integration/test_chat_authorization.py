@@ -147,9 +147,9 @@ def test_client_frames_about_a_conversation_one_may_not_see_get_not_found(caller
     context = world.conversations["group"] if caller == "scoped" else None  # scoped to the group
     signals = SocketSignals(res, user.id, "socket", context)
     rung = []
-    res.realtime.listen(lambda ring: rung.append(ring.user_id))
+    res.ports.realtime.listen(lambda ring: rung.append(ring.user_id))
     for user_id in (world.amy.id, world.ben.id):
-        res.realtime.subscribe(user_id)
+        res.ports.realtime.subscribe(user_id)
     before = database_state(sessions)
     for kind, frame in FRAMES.items():
         if isinstance(frame, Allowed):

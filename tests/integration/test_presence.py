@@ -51,7 +51,7 @@ def presence_of(client, headers, *users) -> dict:
 
 
 def go_online(app, user, session_id="s1", state="online"):
-    app.extensions["herald"].presence.refresh_session(user.id, session_id, state, time.time() + 30, time.time(), 3600)
+    app.extensions["herald"].ports.presence.refresh_session(user.id, session_id, state, time.time() + 30, time.time(), 3600)
 
 
 def test_presence_is_shown_only_for_people_who_share_a_conversation(app, client, auth):
@@ -132,7 +132,7 @@ def live(request, settings, sessions, publisher, redis_url):
     realtime = InProcessRealtime()
     app = create_app(settings, publisher=publisher, realtime=realtime, test_config={"TESTING": True})
     res = app.extensions["herald"]
-    assert isinstance(res.presence, InProcessPresence)  # embedded mode's choice
+    assert isinstance(res.ports.presence, InProcessPresence)  # embedded mode's choice
     if request.param == "redis":
         res.ports = dataclasses.replace(res.ports, presence=RedisPresence.from_url(redis_url, REDIS_NAMESPACE))
     rung: list[tuple[int, dict]] = []
@@ -174,7 +174,7 @@ def test_contacts_hear_offline_when_a_dead_process_sessions_expire(live, auth):
     me, friend = auth.user(), auth.user()
     direct(app.test_client(), auth, me, friend)
     realtime.subscribe(friend.id)
-    res.presence.refresh_session(me.id, "phone", "online", time.time() + 0.2, time.time(), 3600)  # its last beat
+    res.ports.presence.refresh_session(me.id, "phone", "online", time.time() + 0.2, time.time(), 3600)  # its last beat
     announce_if_changed(res.ports, me.id, time.time())
     res.presence_sweeper.sweep(res, time.time())  # not expired yet
     time.sleep(0.3)  # its process died: no goodbye
@@ -198,7 +198,7 @@ def test_typing_reaches_the_other_members_once_a_second_and_strangers_get_not_fo
     for state in ("start", "start", "stop"):  # the second start is within the second: dropped
         assert commands.handle(res, me.id, typing(chat, state), None, mine) == []
     expected = [{"type": "typing", "conversation_id": chat, "user_id": me.id, "state": state,
-                 "expires_in": res.settings.typing_ttl_seconds} for state in ("start", "stop")]
+                 "expires_in": res.sockets.typing_ttl_seconds} for state in ("start", "stop")]
     assert frames_to(rung, friend, "typing") == expected == frames_to(rung, other, "typing")
     assert frames_to(rung, me, "typing") == [] and frames_to(rung, stranger, "typing") == []
     theirs = SocketSignals(res, stranger.id, "phone", None)

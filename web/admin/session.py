@@ -32,7 +32,6 @@ def init_app(app: Flask) -> None:
     """Cookie rules and CSRF for the admin pages (called when their blueprint registers)."""
     app.config.update(SESSION_COOKIE_NAME="herald_admin", SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Lax",
-                      SESSION_COOKIE_SECURE=app.extensions["herald"].settings.admin_cookie_secure,
                       # Only views that call csrf.protect() are checked: the admin pages.
                       WTF_CSRF_CHECK_DEFAULT=False)
     csrf.init_app(app)

@@ -30,8 +30,8 @@ def create_ticket():
     if caller().context:
         raise Forbidden("a token scoped to one conversation connects with its bearer header")
     res = resources()
-    ticket = issue_ticket(res.ports, caller().user_id, datetime.now(timezone.utc), res.settings.ws_ticket_ttl_seconds)
-    return {"ticket": ticket, "expires_in": res.settings.ws_ticket_ttl_seconds}, 201
+    ticket = issue_ticket(res.ports, caller().user_id, datetime.now(timezone.utc), res.sockets.ticket_ttl_seconds)
+    return {"ticket": ticket, "expires_in": res.sockets.ticket_ttl_seconds}, 201
 
 
 @bp.before_request
@@ -55,7 +55,7 @@ def _check_origin() -> None:
     origin = request.headers.get("Origin")
     if origin is None:
         return  # native clients send no Origin; browsers always do
-    allowed = set(resources().settings.ws_allowed_origins)
+    allowed = set(resources().sockets.allowed_origins)
     same_host = urlsplit(origin).netloc == request.host
     if not same_host and origin not in allowed:
         raise OriginNotAllowed(f"origin {origin} may not open sockets here")

@@ -36,8 +36,8 @@ class Connection:
         self.context = context  # a token scoped to one conversation sees only it
         self.last_sent = since
         self.res = res
-        self.settings = res.settings
-        self.mailbox = Mailbox(res.settings.ws_send_queue_limit)
+        self.policy = res.sockets
+        self.mailbox = Mailbox(res.sockets.send_queue_limit)
         self.session_id = uuid.uuid4().hex
         self.closed = threading.Event()
         self.acks = AckBuffer(res, user_id, context)
@@ -61,7 +61,7 @@ class Connection:
             self.signals.leave()
 
     def _write_loop(self) -> None:
-        interval = self.settings.ws_ping_seconds
+        interval = self.policy.ping_seconds
         next_beat = time.monotonic() + interval
         while not self.closed.is_set():
             # On a timer, not only when idle: a busy socket must still renew
@@ -130,7 +130,7 @@ class Connection:
 
     def _handle(self, data: str | bytes) -> None:
         try:
-            frame = parse_client_frame(data, self.settings.ws_max_frame_bytes)
+            frame = parse_client_frame(data, self.policy.max_frame_bytes)
         except HeraldError as e:
             self._answer(error_frame(e.code, e.detail))
             return

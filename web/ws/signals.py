@@ -27,7 +27,7 @@ class SocketSignals:
     def beat(self) -> None:
         """On connect and every heartbeat: refresh this session and last seen; announce a change."""
         now = time.time()
-        expires_at = now + self.res.settings.ws_ping_seconds * 3
+        expires_at = now + self.res.sockets.ping_seconds * 3
         if record_heartbeat(self.res.ports, self.user_id, self.session_id, self.state, now, expires_at):
             self.res.presence_sweeper.ensure_started(self.res)
 
@@ -51,7 +51,7 @@ class SocketSignals:
             NotFound: the user is not a member (answered as an error frame).
         """
         conversation_id, state = raw["conversation_id"], raw["state"]
-        relays = gate(self._relays, conversation_id, state, time.monotonic(), self.res.settings.typing_ttl_seconds)
+        relays = gate(self._relays, conversation_id, state, time.monotonic(), self.res.sockets.typing_ttl_seconds)
         if relays is None:
             return []
         self._relays = relays
