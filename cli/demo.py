@@ -12,14 +12,9 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import or_, select
-
 from cli.database import existing_sessions
-from config import load_settings
-from db.engine import UnitOfWork
-from db.models import User
-from usecases.accounts.users import create_user
-from web.auth.passwords import hash_password
+from config import Settings, load_settings
+from usecases.accounts.provisioning import demo_users, ensure_demo_users
 from web.auth.tokens import TokenConfig, issue_access_token
 
 DEMO_USERS = [
@@ -31,18 +26,10 @@ DEMO_USERS = [
 TOKEN_TTL_SECONDS = 86400
 
 
-def ensure_demo(app, sessions, base_url: str) -> list[dict]:
+def ensure_demo(app, sessions, settings: Settings) -> list[dict]:
     """Create the demo users on first start; print their tokens every start."""
-    now = datetime.now(timezone.utc)
-    with UnitOfWork(sessions) as uow:
-        if uow.session.scalar(select(User.id).limit(1)) is None:
-            for spec in DEMO_USERS:
-                fields = {k: v for k, v in spec.items() if k != "password"}
-                password = spec.get("password")
-                create_user(uow.session, now=now, password_hash=hash_password(password) if password else None,
-                            **fields)
-            uow.commit()
-        users = uow.session.scalars(select(User).order_by(User.id).limit(len(DEMO_USERS))).all()
+    base_url = f"http://{settings.host}:{settings.port}"
+    users = ensure_demo_users(sessions, DEMO_USERS, datetime.now(timezone.utc))
     tokens = app.extensions["herald"].tokens
     demo = [{"id": u.id, "role": u.role, "name": u.name, "phone": u.phone, "username": u.username,
              "token": issue_access_token(tokens, user_id=u.id, role=u.role, ttl_seconds=TOKEN_TTL_SECONDS)}
@@ -51,7 +38,7 @@ def ensure_demo(app, sessions, base_url: str) -> list[dict]:
                       "admin": f"{base_url}/admin (admin / admin-demo)",
                       "websocket": base_url.replace("http", "ws", 1) + "/v1/ws"}, indent=2))
     print("These tokens as shell variables ($HERALD, $HERALD_WS, $ADMIN, $ACME, $SOMCHAI, $MALEE), "
-          f"in another shell in this folder:\n  eval \"$({_demo_env_command(app.extensions['herald'].settings)})\"",
+          f"in another shell in this folder:\n  eval \"$({_demo_env_command(settings)})\"",
           flush=True)
     return demo
 
@@ -71,10 +58,7 @@ def shell_exports() -> str:
         NoDatabase: no embedded database here (nothing was started yet).
     """
     settings = load_settings()
-    with UnitOfWork(existing_sessions(settings.database_url)) as uow:
-        users = uow.session.scalars(select(User).where(or_(
-            User.username.in_([s["username"] for s in DEMO_USERS if "username" in s]),
-            User.phone.in_([s["phone"] for s in DEMO_USERS if "phone" in s]))).order_by(User.id)).all()
+    users = demo_users(existing_sessions(settings.database_url), DEMO_USERS)
     if not users:
         raise SystemExit("herald: no demo users in this database: start `make run` (HERALD_DEMO=on) first")
     tokens = TokenConfig.from_settings(settings)

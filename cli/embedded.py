@@ -50,7 +50,7 @@ def run() -> int:
     worker = dramatiq.Worker(broker, worker_threads=4)
     worker.start()
     if settings.demo:
-        ensure_demo(app, sessions, f"http://{settings.host}:{settings.port}")
+        ensure_demo(app, sessions, settings)
     server = WSGIServer(listener, app, log=None)
     signal.signal(signal.SIGTERM, lambda *_: server.stop(timeout=5))
     print(f"Herald (embedded) listening on http://{settings.host}:{settings.port}", flush=True)

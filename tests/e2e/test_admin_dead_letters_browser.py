@@ -20,7 +20,7 @@ from pipeline import status
 from pipeline.contract import delivery_queue, partition_for
 from pipeline.contract import DELIVER_MESSAGE
 from tests.support.clients import StreamClient, token_of
-from web.auth.passwords import hash_password
+from usecases.accounts.passwords import hash_password
 
 pytestmark = pytest.mark.e2e
 

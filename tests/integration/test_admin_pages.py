@@ -11,7 +11,7 @@ from sqlalchemy import select
 from db.engine import UnitOfWork
 from db.models import AuditEntry, DeadLetter
 from tests.integration.test_admin_dead_letters_api import kill
-from web.auth.passwords import hash_password
+from usecases.accounts.passwords import hash_password
 
 PASSWORD = "correct horse battery staple"
 

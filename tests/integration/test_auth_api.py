@@ -16,7 +16,7 @@ from usecases.accounts.users import mobile_user_for_phone
 from db.engine import UnitOfWork
 from db.models import Message, OtpCode, RefreshToken, User
 from web import create_app
-from web.auth.passwords import hash_password
+from usecases.accounts.passwords import hash_password
 from web.auth.tokens import issue_access_token
 
 PHONE = "+66812345678"

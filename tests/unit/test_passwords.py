@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from pipeline.errors import InvalidCredentials
-from web.auth.passwords import check_password_login, hash_password, verify_password
+from usecases.accounts.passwords import check_password_login, hash_password, verify_password
 
 
 def test_a_password_verifies_against_its_own_hash():
