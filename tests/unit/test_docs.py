@@ -1,5 +1,5 @@
 """The user-facing docs stay true: the README lists every setting once, and
-README.md, docs/websocket.md and docs/operations.md cite only files that exist."""
+README.md, docs/websocket.md, docs/operations.md and docs/architecture.md cite only files that exist."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-USER_DOCS = ["README.md", "docs/websocket.md", "docs/operations.md"]
+USER_DOCS = ["README.md", "docs/websocket.md", "docs/operations.md", "docs/architecture.md"]
 TOP_LEVEL = ("web", "workers", "db", "pipeline", "usecases", "cli", "config", "rabbitmq", "realtime", "tests",
              "scripts", "docs", ".ci")
 # gunicorn reads these itself (gunicorn.conf.py); the README lists them beside ours.
