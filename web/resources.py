@@ -4,11 +4,23 @@ and SMS configuration, queue depths. Built once in create_app, read by views."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from flask import current_app
 
 from usecases.ports import Ports, SignInPolicy
+from web.auth.sms import SmsSender
+from web.auth.tokens import TokenConfig
+
+if TYPE_CHECKING:  # the hub and the sweeper import this module's resources() at run time
+    from web.presence import PresenceSweeper
+    from web.ws.hub import Hub
+
+
+class QueueDepth(Protocol):
+    """The deepest delivery queue, polled in the background (rabbitmq.depths)."""
+
+    def deepest(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -39,15 +51,15 @@ class EdgeResources:
     """Built once by create_app; views and sockets read it, never the settings."""
 
     ports: Ports
-    hub: Any  # web.ws.hub.Hub
-    tokens: Any  # web.auth.tokens.TokenConfig
-    sms: Any  # web.auth.sms sender
-    depths: Any  # rabbitmq.depths: the deepest delivery queue, polled in the background
+    hub: "Hub"
+    tokens: TokenConfig
+    sms: SmsSender
+    depths: QueueDepth
     broker_answers: Callable[[], bool]  # readiness: can the broker be reached now
     sign_in: SignInPolicy
     limits: SendLimits = SendLimits()
     sockets: SocketPolicy = SocketPolicy()
-    presence_sweeper: Any = None  # web.presence.PresenceSweeper, started by the first socket
+    presence_sweeper: "PresenceSweeper | None" = None  # started by the first socket
 
 
 def resources() -> EdgeResources:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
 
 import dramatiq
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
@@ -26,6 +25,7 @@ from pipeline.retry import RetryPolicy
 from rabbitmq.publisher import BrokerPublisher
 from realtime import make_presence, make_realtime
 from usecases.outbox import make_marker
+from usecases.messaging.push import PushSender
 from usecases.ports import OutboxPolicy, Ports, PushPolicy, SessionFactory
 from workers.dead_letters import DeadLetters
 from workers.push_sender import make_push_sender
@@ -36,7 +36,7 @@ class WorkerRuntime:
     """What actors use: the use cases' ports, and this process's push sender."""
 
     ports: Ports
-    push_sender: Any  # workers.push_sender.LoggingSender | FcmSender: one breaker per process
+    push_sender: PushSender  # LoggingSender or FcmSender (one breaker per process), built at the first push
 
 
 def make_broker(settings: Settings, policy: RetryPolicy) -> dramatiq.Broker:
