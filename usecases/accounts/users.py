@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.sql import insert_ignoring_conflict
+from db.sql import insert_ignoring_conflict, insert_ignoring_conflicts_returning
 from db.models import Stream, User
 from pipeline.errors import Conflict, ValidationFailed
 
@@ -52,6 +52,21 @@ def mobile_user_for_phone(session: Session, phone: str, now: datetime) -> User:
     insert_ignoring_conflict(session, Stream, {"user_id": user.id, "last_position": 0,
                                                "acked_position": 0}, ["user_id"])
     return user
+
+
+def ensure_phone_accounts(session: Session, phones: list[str], now: datetime) -> None:
+    """`mobile_user_for_phone` for many numbers (E.164) in one upsert: an
+    unactivated account, with its stream, for each number that has none.
+
+    Numbers are inserted in sorted order, so two concurrent sends to the same
+    new numbers wait on the unique index in the same order (no deadlock).
+    """
+    rows = [{"role": "mobile", "phone": phone, "created_at": now} for phone in sorted(set(phones))]
+    created = insert_ignoring_conflicts_returning(session, User, rows, ["phone"], [User.id])
+    # An existing account always has its stream (made in the transaction that made it).
+    insert_ignoring_conflicts_returning(
+        session, Stream, [{"user_id": row.id, "last_position": 0, "acked_position": 0} for row in created],
+        ["user_id"], [Stream.user_id])
 
 
 def activate(session: Session, user: User, now: datetime) -> None:

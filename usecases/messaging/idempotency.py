@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from db.sql import insert_ignoring_conflict, is_postgresql
+from db.sql import is_postgresql
 from db.models import IdempotencyKey
 from pipeline.errors import IdempotencyKeyInFlight, IdempotencyKeyReused
 
@@ -69,12 +70,9 @@ def claim(session: Session, *, caller_id: int, key: str, fingerprint: str,
         IdempotencyKeyReused: the key was used with a different request.
         IdempotencyKeyInFlight: a request with this key is still running.
     """
-    session.execute(delete(IdempotencyKey).where(
-        IdempotencyKey.caller_id == caller_id, IdempotencyKey.key == key,
-        IdempotencyKey.created_at < now - LIFETIME))
     inserted = _insert_waiting_briefly(session, {
         "caller_id": caller_id, "key": key, "fingerprint": fingerprint, "status_code": 0,
-        "response": {}, "created_at": now})
+        "response": {}, "created_at": now}, expired_before=now - LIFETIME)
     if inserted:
         return None
     existing = session.scalars(select(IdempotencyKey).where(
@@ -86,26 +84,37 @@ def claim(session: Session, *, caller_id: int, key: str, fingerprint: str,
 
 def record_answer(session: Session, *, caller_id: int, key: str, status_code: int, response: dict) -> None:
     """Store the answer of the request that claimed `key`."""
-    record = session.scalars(select(IdempotencyKey).where(
-        IdempotencyKey.caller_id == caller_id, IdempotencyKey.key == key)).one()
-    record.status_code = status_code
-    record.response = response
+    session.execute(update(IdempotencyKey).where(IdempotencyKey.caller_id == caller_id, IdempotencyKey.key == key)
+                    .values(status_code=status_code, response=response))
 
 
-def _insert_waiting_briefly(session: Session, values: dict) -> bool:
-    """Insert the key; a concurrent holder makes PostgreSQL wait on the unique
+def _insert_waiting_briefly(session: Session, values: dict, expired_before: datetime) -> bool:
+    """Insert the key, or take over a record of it past its lifetime (one
+    statement); a concurrent holder makes PostgreSQL wait on the unique
     index, bounded by a lock timeout (SQLite serializes writers anyway)."""
     if not is_postgresql(session):
-        return insert_ignoring_conflict(session, IdempotencyKey, values, ["caller_id", "key"])
+        return _claim_statement(session, values, expired_before)
     session.execute(text(f"SET LOCAL lock_timeout = '{IN_FLIGHT_WAIT}'"))
     try:
-        inserted = insert_ignoring_conflict(session, IdempotencyKey, values, ["caller_id", "key"])
+        inserted = _claim_statement(session, values, expired_before)
     except OperationalError as e:
         if getattr(e.orig, "sqlstate", None) == "55P03":  # lock_not_available
             raise IdempotencyKeyInFlight(retry_after=1) from None
         raise
     session.execute(text("SET LOCAL lock_timeout = 0"))
     return inserted
+
+
+def _claim_statement(session: Session, values: dict, expired_before: datetime) -> bool:
+    """INSERT … ON CONFLICT DO UPDATE … WHERE the stored record expired: a row
+    comes back when this request owns the key."""
+    insert = postgresql.insert if is_postgresql(session) else sqlite.insert
+    statement = insert(IdempotencyKey).values(values)
+    statement = statement.on_conflict_do_update(
+        index_elements=["caller_id", "key"],
+        set_={name: statement.excluded[name] for name in ("fingerprint", "status_code", "response", "created_at")},
+        where=IdempotencyKey.created_at < expired_before)
+    return session.execute(statement.returning(IdempotencyKey.id)).first() is not None
 
 
 def forget_older_than(session: Session, cutoff: datetime) -> int:

@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
-from usecases.accounts.users import mobile_user_for_phone
+from usecases.accounts.users import ensure_phone_accounts
 from db.models import Delivery, Message, User
 from pipeline import status
-from pipeline.errors import RecipientNotFound
+from pipeline.errors import NotFound, RecipientNotFound
 from pipeline.contract import DELIVERY_ACTORS, recipient_queue
 from pipeline.jobs import Job, JobSpec
 from pipeline.phones import normalize_phone
@@ -24,27 +24,53 @@ from usecases.ports import OutboxPolicy
 
 @dataclass(frozen=True)
 class Accepted:
-    message: Message
+    message_id: int
     jobs: list[Job]
 
 
-def resolve_recipients(session: Session, targets: list[str | int], now: datetime) -> list[User]:
-    """Users for phone numbers (created if new) and ids, deduplicated, in order.
+@dataclass(frozen=True)
+class Recipient:
+    id: int
+    role: str
+
+
+def resolve_recipients(session: Session, targets: list[str | int], now: datetime,
+                       sender_id: int | None = None) -> list[Recipient]:
+    """Recipients for phone numbers (accounts created if new) and ids,
+    deduplicated, in order: one upsert for the numbers, one query for all.
+
+    With `sender_id`, the sender must still exist (a token outlives a deleted
+    account): it is looked up by the same query.
 
     Raises:
         InvalidPhoneNumber: a malformed number.
         RecipientNotFound: an id that is not a mobile user.
+        NotFound: the sender's account is gone.
     """
-    users: dict[int, User] = {}
+    ids = [target for target in targets if isinstance(target, int)]
+    phones = [normalize_phone(target) for target in targets if not isinstance(target, int)]
+    if phones:
+        ensure_phone_accounts(session, phones, now)
+    wanted = ids + ([sender_id] if sender_id is not None else [])
+    condition = User.id.in_(wanted)
+    if phones:
+        condition = or_(condition, User.phone.in_(phones))
+    rows = session.execute(select(User.id, User.role, User.phone).where(condition)).all()
+    by_id = {row.id: row for row in rows}
+    by_phone = {row.phone: row for row in rows if row.phone is not None}
+    if sender_id is not None and sender_id not in by_id:
+        raise NotFound("the calling account no longer exists")
+    recipients: dict[int, Recipient] = {}
+    numbers = iter(phones)
     for target in targets:
         if isinstance(target, int):
-            user = session.get(User, target)
-            if user is None or user.role != "mobile":
+            row = by_id.get(target)
+            if row is None or row.role != "mobile":
                 raise RecipientNotFound(f"no mobile user with id {target}")
         else:
-            user = mobile_user_for_phone(session, normalize_phone(target), now)
-        users.setdefault(user.id, user)
-    return list(users.values())
+            row = by_phone[next(numbers)]
+        recipients.setdefault(row.id, Recipient(row.id, row.role))
+    return list(recipients.values())
 
 
 @dataclass(frozen=True)
@@ -53,28 +79,33 @@ class Schedule:
     ttl_seconds: int | None = None
 
 
-def accept_oneway(session: Session, *, sender: User, targets: list[str | int], body: str,
+def accept_oneway(session: Session, *, sender_id: int, targets: list[str | int], body: str,
                   priority: str, policy: OutboxPolicy, now: datetime, schedule: Schedule = Schedule()) -> Accepted:
-    """Record a one-way message for every target and the job that delivers it.
+    """Record a one-way message for every target and the job that delivers it:
+    one statement per table (SQLAlchemy Core, no unit-of-work flush).
 
     A scheduled message returns no job to publish now: its outbox row becomes
     available at `send_at` and the sweeper publishes it then.
+
+    Raises:
+        NotFound: the sender's account is gone.
+        InvalidPhoneNumber, RecipientNotFound: see resolve_recipients.
     """
-    recipients = resolve_recipients(session, targets, now)
-    message = Message(sender_id=sender.id, kind="oneway", body=body, priority=priority,
-                      recipient_ids=[user.id for user in recipients], created_at=now,
-                      send_at=schedule.send_at, expires_at=expires_at(now, schedule.send_at, schedule.ttl_seconds))
-    session.add(message)
-    session.flush()
-    session.add_all(Delivery(message_id=message.id, recipient_id=user.id, status=status.ACCEPTED,
-                             accepted_at=now) for user in recipients)
+    recipients = resolve_recipients(session, targets, now, sender_id=sender_id)
+    message_id = session.execute(insert(Message).values(
+        sender_id=sender_id, kind="oneway", body=body, priority=priority,
+        recipient_ids=[user.id for user in recipients], created_at=now, send_at=schedule.send_at,
+        expires_at=expires_at(now, schedule.send_at, schedule.ttl_seconds)).returning(Message.id)).scalar_one()
+    session.execute(insert(Delivery).values([
+        {"message_id": message_id, "recipient_id": user.id, "status": status.ACCEPTED, "accepted_at": now}
+        for user in recipients]))
     # The partition follows the (first) recipient so one user's jobs share a queue.
     scheduled = is_scheduled(now, schedule.send_at)
     spec = JobSpec(recipient_queue(priority, recipients[0].id, policy.partitions), DELIVERY_ACTORS[priority],
-                   (message.id,), message_id=message.id,
+                   (message_id,), message_id=message_id,
                    available_at=due_at(now, schedule.send_at) if scheduled else None)
     jobs = write_job(session, spec, now, policy)
-    return Accepted(message, jobs)
+    return Accepted(message_id, jobs)
 
 
 def message_status(session: Session, message: Message) -> dict:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import NoReturn
 
 from db.engine import UnitOfWork
-from db.models import Delivery, Message, User
+from db.models import Delivery, Message
 from pipeline.errors import NotFound, ReplyNotAllowed
 from usecases.messaging.idempotency import RequestKey, remember, replay_of
 from usecases.messaging.messages import Schedule, accept_oneway, message_status
@@ -46,13 +46,10 @@ def accept_oneway_request(ports: Ports, request: OnewayRequest, key: RequestKey 
     with UnitOfWork(ports.sessions) as uow:
         if (replay := replay_of(uow.session, key, now)) is not None:
             return OnewayAnswer(replay.status_code, replay.response, replayed=True)
-        sender = uow.session.get(User, request.sender_id)
-        if sender is None:
-            raise NotFound("the calling account no longer exists")
-        accepted = accept_oneway(uow.session, sender=sender, targets=request.targets, body=request.body,
-                                 priority=request.priority, policy=ports.outbox, now=now,
+        accepted = accept_oneway(uow.session, sender_id=request.sender_id, targets=request.targets,
+                                 body=request.body, priority=request.priority, policy=ports.outbox, now=now,
                                  schedule=request.schedule)
-        answer = {"id": accepted.message.id, "status": "accepted"}
+        answer = {"id": accepted.message_id, "status": "accepted"}
         remember(uow.session, key, 202, answer)
         uow.commit()
     ports.publisher.submit(accepted.jobs)
