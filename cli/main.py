@@ -30,7 +30,15 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run embedded mode (SQLite, in-process broker) with a demo")
     run.set_defaults(handler=_run)
+    _add_account_commands(commands)
+    _add_operator_commands(commands)
+    dlq.add_commands(commands)
+    db = commands.add_parser("db", help="database").add_subparsers(required=True, metavar="ACTION")
+    db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)
+    return parser
 
+
+def _add_account_commands(commands) -> None:
     user = commands.add_parser("user", help="manage users").add_subparsers(required=True, metavar="ACTION")
     create = user.add_parser("create", help="create a user and print its id and an access token")
     create.add_argument("--role", required=True, choices=["business", "mobile", "admin"])
@@ -48,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("user_id", type=int)
     token.set_defaults(handler=_token)
 
+
+def _add_operator_commands(commands) -> None:
     workers = commands.add_parser("workers", help="start a worker pool on a subset of queues (execs dramatiq)")
     workers.add_argument("--pool", default="all", choices=["delivery", "push", "all"])
     workers.add_argument("--partitions", help="delivery partitions, e.g. 0-3 or 0,2 (default: all)")
@@ -61,12 +71,6 @@ def _parser() -> argparse.ArgumentParser:
     definitions = rabbit.add_parser("definitions", help="print the definitions JSON RabbitMQ imports at boot")
     definitions.add_argument("--partitions", type=int)
     definitions.set_defaults(handler=_definitions)
-
-    dlq.add_commands(commands)
-
-    db = commands.add_parser("db", help="database").add_subparsers(required=True, metavar="ACTION")
-    db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)
-    return parser
 
 
 def _run(args) -> int:

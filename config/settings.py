@@ -134,50 +134,81 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         database_url=database_url,
         broker_url=broker_url,
-        redis_url=env.get("REDIS_URL") or None,
-        redis_namespace=env.get("REDIS_NAMESPACE", "herald"),
-        host=env.get("HOST", "127.0.0.1"),
-        port=_int(env, "PORT", 8080),
-        jwt_secret_env=env.get("JWT_SECRET") or None,
-        jwt_algorithm=env.get("JWT_ALGORITHM", "HS256"),
-        jwt_private_key=_read_key(env, "JWT_PRIVATE_KEY"),
-        jwt_public_key=_read_key(env, "JWT_PUBLIC_KEY"),
-        jwt_issuer=env.get("JWT_ISSUER", "herald"),
-        jwt_audience=env.get("JWT_AUDIENCE", "herald-api"),
-        access_token_ttl_seconds=_int(env, "ACCESS_TOKEN_TTL_SECONDS", 3600),
-        refresh_token_ttl_seconds=_int(env, "REFRESH_TOKEN_TTL_SECONDS", 30 * 86400),
-        otp_ttl_seconds=_int(env, "OTP_TTL_SECONDS", 300),
-        otp_max_attempts=_int(env, "OTP_MAX_ATTEMPTS", 5),
-        sms_sender=env.get("SMS_SENDER", "log"),
-        delivery_partitions=_int(env, "DELIVERY_PARTITIONS", 4),
-        ws_allowed_origins=_list(env, "WS_ALLOWED_ORIGINS"),
-        ws_max_frame_bytes=_int(env, "WS_MAX_FRAME_BYTES", 64 * 1024),
-        ws_ping_seconds=_int(env, "WS_PING_SECONDS", 25),
-        ws_ticket_ttl_seconds=_int(env, "WS_TICKET_TTL_SECONDS", 30),
-        ws_send_queue_limit=_int(env, "WS_SEND_QUEUE_LIMIT", 1000),
-        outbox_sweep_after_seconds=_int(env, "OUTBOX_SWEEP_AFTER_SECONDS", 5),
-        outbox_sweep_interval_seconds=_int(env, "OUTBOX_SWEEP_INTERVAL_SECONDS", 2),
-        max_recipients=_int(env, "MAX_RECIPIENTS", 100),
-        backpressure_depth=_int(env, "BACKPRESSURE_DEPTH", 10_000),
-        backpressure_hard_depth=_int(env, "BACKPRESSURE_HARD_DEPTH", 100_000),
-        group_member_limit=_int(env, "GROUP_MEMBER_LIMIT", 256),
-        edit_window_seconds=_int(env, "EDIT_WINDOW_SECONDS", 900),
-        typing_ttl_seconds=_int(env, "TYPING_TTL_SECONDS", 5),
-        retry_max=_int(env, "RETRY_MAX", 6),
-        retry_min_backoff_ms=_int(env, "RETRY_MIN_BACKOFF_MS", 1_000),
-        retry_max_backoff_ms=_int(env, "RETRY_MAX_BACKOFF_MS", 60_000),
-        max_body_chars=_int(env, "MAX_BODY_CHARS", 10_000),
-        rate_limits_enabled=env.get("RATE_LIMITS", "on") != "off",
         # The admin pages' session cookie is HTTPS-only unless turned off
         # (embedded mode and local plain-HTTP stacks).
         admin_cookie_secure=env.get("ADMIN_COOKIE_SECURE", "off" if embedded else "on") == "on",
         demo=env.get("HERALD_DEMO", "on" if embedded else "off") == "on",
-        push_enabled=env.get("PUSH_ENABLED", "on") != "off",
-        fcm_credentials_file=env.get("FCM_CREDENTIALS_FILE") or None,
-        fcm_project_id=env.get("FCM_PROJECT_ID") or None,
-        fcm_endpoint=env.get("FCM_ENDPOINT") or None,
-        fcm_timeout_seconds=_int(env, "FCM_TIMEOUT_SECONDS", 10),
-        fcm_http_retries=_int(env, "FCM_HTTP_RETRIES", 1),
-        push_breaker_fail_max=_int(env, "PUSH_BREAKER_FAIL_MAX", 5),
-        push_breaker_reset_seconds=_int(env, "PUSH_BREAKER_RESET_SECONDS", 30),
+        **_connections(env), **_auth(env), **_delivery(env), **_chat_and_sockets(env), **_push(env),
     )
+
+
+def _connections(env: Mapping[str, str]) -> dict:
+    """Where Redis is and where the edge listens."""
+    return {
+        "redis_url": env.get("REDIS_URL") or None,
+        "redis_namespace": env.get("REDIS_NAMESPACE", "herald"),
+        "host": env.get("HOST", "127.0.0.1"),
+        "port": _int(env, "PORT", 8080),
+    }
+
+
+def _auth(env: Mapping[str, str]) -> dict:
+    """Tokens, sign-in codes and the SMS sender."""
+    return {
+        "jwt_secret_env": env.get("JWT_SECRET") or None,
+        "jwt_algorithm": env.get("JWT_ALGORITHM", "HS256"),
+        "jwt_private_key": _read_key(env, "JWT_PRIVATE_KEY"),
+        "jwt_public_key": _read_key(env, "JWT_PUBLIC_KEY"),
+        "jwt_issuer": env.get("JWT_ISSUER", "herald"),
+        "jwt_audience": env.get("JWT_AUDIENCE", "herald-api"),
+        "access_token_ttl_seconds": _int(env, "ACCESS_TOKEN_TTL_SECONDS", 3600),
+        "refresh_token_ttl_seconds": _int(env, "REFRESH_TOKEN_TTL_SECONDS", 30 * 86400),
+        "otp_ttl_seconds": _int(env, "OTP_TTL_SECONDS", 300),
+        "otp_max_attempts": _int(env, "OTP_MAX_ATTEMPTS", 5),
+        "sms_sender": env.get("SMS_SENDER", "log"),
+    }
+
+
+def _delivery(env: Mapping[str, str]) -> dict:
+    """Partitions, the outbox, limits, backpressure and retries."""
+    return {
+        "delivery_partitions": _int(env, "DELIVERY_PARTITIONS", 4),
+        "outbox_sweep_after_seconds": _int(env, "OUTBOX_SWEEP_AFTER_SECONDS", 5),
+        "outbox_sweep_interval_seconds": _int(env, "OUTBOX_SWEEP_INTERVAL_SECONDS", 2),
+        "max_recipients": _int(env, "MAX_RECIPIENTS", 100),
+        "backpressure_depth": _int(env, "BACKPRESSURE_DEPTH", 10_000),
+        "backpressure_hard_depth": _int(env, "BACKPRESSURE_HARD_DEPTH", 100_000),
+        "retry_max": _int(env, "RETRY_MAX", 6),
+        "retry_min_backoff_ms": _int(env, "RETRY_MIN_BACKOFF_MS", 1_000),
+        "retry_max_backoff_ms": _int(env, "RETRY_MAX_BACKOFF_MS", 60_000),
+        "max_body_chars": _int(env, "MAX_BODY_CHARS", 10_000),
+    }
+
+
+def _chat_and_sockets(env: Mapping[str, str]) -> dict:
+    """WebSockets, chat limits and rate limiting."""
+    return {
+        "ws_allowed_origins": _list(env, "WS_ALLOWED_ORIGINS"),
+        "ws_max_frame_bytes": _int(env, "WS_MAX_FRAME_BYTES", 64 * 1024),
+        "ws_ping_seconds": _int(env, "WS_PING_SECONDS", 25),
+        "ws_ticket_ttl_seconds": _int(env, "WS_TICKET_TTL_SECONDS", 30),
+        "ws_send_queue_limit": _int(env, "WS_SEND_QUEUE_LIMIT", 1000),
+        "group_member_limit": _int(env, "GROUP_MEMBER_LIMIT", 256),
+        "edit_window_seconds": _int(env, "EDIT_WINDOW_SECONDS", 900),
+        "typing_ttl_seconds": _int(env, "TYPING_TTL_SECONDS", 5),
+        "rate_limits_enabled": env.get("RATE_LIMITS", "on") != "off",
+    }
+
+
+def _push(env: Mapping[str, str]) -> dict:
+    """Push notifications (FCM); without FCM_CREDENTIALS_FILE pushes are logged."""
+    return {
+        "push_enabled": env.get("PUSH_ENABLED", "on") != "off",
+        "fcm_credentials_file": env.get("FCM_CREDENTIALS_FILE") or None,
+        "fcm_project_id": env.get("FCM_PROJECT_ID") or None,
+        "fcm_endpoint": env.get("FCM_ENDPOINT") or None,
+        "fcm_timeout_seconds": _int(env, "FCM_TIMEOUT_SECONDS", 10),
+        "fcm_http_retries": _int(env, "FCM_HTTP_RETRIES", 1),
+        "push_breaker_fail_max": _int(env, "PUSH_BREAKER_FAIL_MAX", 5),
+        "push_breaker_reset_seconds": _int(env, "PUSH_BREAKER_RESET_SECONDS", 30),
+    }

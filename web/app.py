@@ -34,6 +34,27 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
     realtime and presence it shares with its worker; full mode builds its own."""
     settings = settings or load_settings()
     app = Flask(__name__)
+    _configure(app, settings)
+    app.config.update(test_config or {})
+    sessions = make_session_factory(make_engine(settings.database_url))
+    realtime = realtime or make_realtime(settings.redis_url, settings.redis_namespace)
+    ports = Ports(sessions=sessions, publisher=publisher or _rabbitmq_publisher(settings, sessions),
+                  realtime=realtime,
+                  presence=presence or make_presence(realtime, settings.redis_url, settings.redis_namespace),
+                  outbox=OutboxPolicy(settings.delivery_partitions, settings.outbox_sweep_after_seconds),
+                  chat=ChatPolicy(settings.group_member_limit, settings.edit_window_seconds,
+                                  settings.max_body_chars, settings.typing_ttl_seconds),
+                  push=PushPolicy(settings.push_enabled))
+    app.extensions["herald"] = _resources(settings, ports, depths or _queue_depths(settings))
+    problems.init_app(app)
+    scope.init_app(app)  # before any view: scoped tokens reach only their endpoints
+    limiter.init_app(app)
+    sock.init_app(app)
+    _register_blueprints(app)
+    return app
+
+
+def _configure(app: Flask, settings: Settings) -> None:
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         SECRET_KEY=session_secret(settings.jwt_secret),  # signs the admin pages' session cookie
@@ -44,20 +65,12 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
         SOCK_SERVER_OPTIONS={"ping_interval": settings.ws_ping_seconds,
                              "max_message_size": settings.ws_max_frame_bytes},
     )
-    app.config.update(test_config or {})
-    engine = make_engine(settings.database_url)
-    sessions = make_session_factory(engine)
-    realtime = realtime or make_realtime(settings.redis_url, settings.redis_namespace)
-    publisher = publisher or _rabbitmq_publisher(settings, sessions)
-    depths = depths or _queue_depths(settings)
-    ports = Ports(sessions=sessions, publisher=publisher, realtime=realtime,
-                  presence=presence or make_presence(realtime, settings.redis_url, settings.redis_namespace),
-                  outbox=OutboxPolicy(settings.delivery_partitions, settings.outbox_sweep_after_seconds),
-                  chat=ChatPolicy(settings.group_member_limit, settings.edit_window_seconds,
-                                  settings.max_body_chars, settings.typing_ttl_seconds),
-                  push=PushPolicy(settings.push_enabled))
-    app.extensions["herald"] = EdgeResources(
-        ports=ports, hub=Hub(realtime), tokens=TokenConfig.from_settings(settings),
+
+
+def _resources(settings: Settings, ports: Ports, depths) -> EdgeResources:
+    """What views and sockets read: ports, hub, token and SMS configuration, policies."""
+    return EdgeResources(
+        ports=ports, hub=Hub(ports.realtime), tokens=TokenConfig.from_settings(settings),
         # Built here so an unknown SMS_SENDER fails at start-up, not at the first code.
         sms=make_sms_sender(settings.sms_sender), depths=depths,
         broker_answers=(lambda: broker_answers(settings.broker_url)) if settings.broker_url else (lambda: True),
@@ -69,12 +82,6 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
                              settings.refresh_token_ttl_seconds, otp_pepper=settings.jwt_secret),
         limits=SendLimits(settings.max_recipients, settings.max_body_chars, settings.backpressure_depth,
                           settings.backpressure_hard_depth))
-    problems.init_app(app)
-    scope.init_app(app)  # before any view: scoped tokens reach only their endpoints
-    limiter.init_app(app)
-    sock.init_app(app)
-    _register_blueprints(app)
-    return app
 
 
 def _rabbitmq_publisher(settings: Settings, sessions) -> BatchPublisher:
