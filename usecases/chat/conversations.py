@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, exists, false, func, select
 from sqlalchemy.orm import Session
 
 from usecases.chat.blocks import check_not_blocked_by
@@ -35,6 +35,40 @@ def conversation_for_member(session: Session, conversation_id: int, user_id: int
     if conversation is None:
         raise NotFound(f"no conversation {conversation_id}")
     return conversation, membership
+
+
+def check_sendable(session: Session, conversation_id: int, user_id: int, context: int | None = None) -> None:
+    """`conversation_for_member` and `check_can_send` in one query: the
+    membership, the conversation's state and, in a direct conversation,
+    blocks either way.
+
+    Raises:
+        NotFound: not a member (or outside the token's context).
+        ConversationClosed, CannotMessage, UserBlocked: as check_can_send.
+    """
+    if context is not None and context != conversation_id:
+        raise NotFound(f"no conversation {conversation_id}")
+    others = (select(ConversationMember.user_id)
+              .where(ConversationMember.conversation_id == conversation_id,
+                     ConversationMember.left_at.is_(None), ConversationMember.user_id != user_id))
+    is_direct = Conversation.kind == rules.DIRECT
+    blocked_by_other = case((is_direct, exists().where(Block.blocked_id == user_id, Block.blocker_id.in_(others))),
+                            else_=false())
+    blocks_other = case((is_direct, exists().where(Block.blocker_id == user_id, Block.blocked_id.in_(others))),
+                        else_=false())
+    row = session.execute(
+        select(Conversation.status, blocked_by_other.label("blocked_by_other"), blocks_other.label("blocks_other"))
+        .join(ConversationMember, and_(ConversationMember.conversation_id == Conversation.id,
+                                       ConversationMember.user_id == user_id, ConversationMember.left_at.is_(None)))
+        .where(Conversation.id == conversation_id)).first()
+    if row is None:
+        raise NotFound(f"no conversation {conversation_id}")
+    if row.status == rules.CLOSED:
+        raise ConversationClosed()
+    if row.blocked_by_other:
+        raise CannotMessage()
+    if row.blocks_other:
+        raise UserBlocked()
 
 
 def active_member_ids(session: Session, conversation_id: int) -> list[int]:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from pipeline.errors import ValidationFailed
 from pipeline.jobs import Job
 from usecases.chat.chat_messages import AcceptedChat, accept_chat
-from usecases.chat.conversations import active_member_ids, check_can_send, conversation_for_member
+from usecases.chat.conversations import active_member_ids, check_sendable, conversation_for_member
 from usecases.chat.events import queue_event
 from usecases.chat.reads import advance_read_marker, unread_count
 from usecases.ports import OutboxPolicy, Ports
@@ -19,7 +19,8 @@ from db.engine import UnitOfWork
 
 def send_chat(ports: Ports, user_id: int, conversation_id: int, body: str, client_msg_id: str | None,
               context: int | None = None) -> AcceptedChat:
-    """Accept a chat message in a conversation the user belongs to.
+    """Accept a chat message in a conversation the user belongs to: three
+    statements (may send? seq and message; outbox row) and one commit.
 
     Raises:
         NotFound: not a member (or the token is scoped to another conversation).
@@ -30,9 +31,8 @@ def send_chat(ports: Ports, user_id: int, conversation_id: int, body: str, clien
         raise ValidationFailed(f"body is limited to {ports.chat.max_body_chars} characters")
     now = datetime.now(timezone.utc)
     with UnitOfWork(ports.sessions) as uow:
-        conversation, _ = conversation_for_member(uow.session, conversation_id, user_id, context)
-        check_can_send(uow.session, conversation, user_id)
-        accepted = accept_chat(uow.session, conversation=conversation, sender_id=user_id, body=body,
+        check_sendable(uow.session, conversation_id, user_id, context)
+        accepted = accept_chat(uow.session, conversation_id=conversation_id, sender_id=user_id, body=body,
                                client_msg_id=client_msg_id, policy=ports.outbox, now=now)
         uow.commit()
     ports.publisher.submit(accepted.jobs)
