@@ -51,7 +51,7 @@ from tests.load import backlog as bl
 from tests.load import cpu
 from tests.load.bench_oneway import (Post, create_users, log_events, log_problems, pct, spawn_web, stack_env,
                                      wait_for_log_count)
-from tests.load.raw_rabbitmq import RawResult, run_raw
+from tests.load.raw_rabbitmq import BATCH, RawResult, run_raw
 from tests.load.receivers import run_receivers
 from tests.support import services
 from tests.support.processes import BIN, Process
@@ -540,7 +540,7 @@ class ScalingResult:
                 out.append(f"    TIMED OUT: {r.positioned:,}/{r.jobs:,} positioned, push queue "
                            f"{'not ' if not r.all_seconds else ''}empty")
         if self.raw is not None:
-            out.append(f"  ceiling: raw RabbitMQ end to end (same run, one publisher with a confirm per publish, "
+            out.append(f"  ceiling: raw RabbitMQ end to end (same run, one publisher, {self.raw.label}, "
                        f"one consumer) {self.raw.end_to_end_per_second:,.0f} msg/s")
         out += self.log
         if self.error:
@@ -574,7 +574,7 @@ def run_scaling(config: ScalingConfig, raw: RawResult | None = None) -> ScalingR
     try:
         if result.raw is None:
             print("  scaling: raw RabbitMQ ceiling …", flush=True)
-            result.raw = run_raw(5000)
+            result.raw = run_raw(20_000, mode=BATCH)
         with Lab("scaling", config.log_dir) as lab:
             _token, sender, _online, _tokens, offline_ids = lab.users(0, config.recipients)
             prefix = f"bench-{uuid.uuid4().hex[:8]} "
@@ -786,7 +786,8 @@ def summary_rows(priority: PriorityResult | None, scaling: ScalingResult | None,
                          f"{r.rate:,.0f} msgs/s" + (f" (×{r.rate / base:.2f})" if base else "")
                          + f", deliveries {r.delivery_rate:,.0f}/s"))
         if scaling.raw is not None:
-            rows.append(("ceiling: raw RabbitMQ end to end", f"{scaling.raw.end_to_end_per_second:,.0f} msg/s"))
+            rows.append((f"ceiling: raw RabbitMQ end to end ({scaling.raw.label})",
+                         f"{scaling.raw.end_to_end_per_second:,.0f} msg/s"))
         if scaling.error:
             rows.append(("scaling", "FAILED"))
     if recovery is not None and recovery.killed:

@@ -1,14 +1,18 @@
-"""`make bench`: the raw RabbitMQ baseline, the end-to-end one-way bench and
-the pipeline benchmarks (priority isolation, throughput scaling, recovery
-after kill -9; tests/load/bench_pipeline.py), in the same run on the same
-machine, and their ratios.
+"""`make bench`: the raw RabbitMQ baseline (publisher confirms per batch of
+100; a confirm per publish as a second line), the counts per message
+(statements, commits, publishes, Redis round trips, jobs per component;
+tests/load/bench_counts.py), the end-to-end one-way bench and the pipeline
+benchmarks (priority isolation, throughput scaling, recovery after kill -9;
+tests/load/bench_pipeline.py), in the same run on the same machine, and
+their ratios to the baseline.
 
 Not a test: it prints figures and exits 0 unless something crashed. Each
 bench removes its own database, vhost and processes in `finally`; SIGTERM
 is turned into SystemExit so those blocks run on `kill` too.
 
-    .venv/bin/python -m tests.load.run_all [-n 5000] [-m 3000] [-r 50] [-c 16]
-        [--only raw,oneway,priority,scaling,recovery] [--backlog 100000] [--scaling-jobs 5000] …
+    .venv/bin/python -m tests.load.run_all [-n 20000] [--raw-single-messages 3000] [--counts-runs 5]
+        [-m 3000] [-r 50] [-c 16] [--only raw,counts,oneway,priority,scaling,recovery]
+        [--backlog 100000] [--scaling-jobs 5000] …
 """
 
 from __future__ import annotations
@@ -18,24 +22,62 @@ import signal
 import sys
 import time
 import traceback
+from dataclasses import dataclass
 
 from tests.load import bench_pipeline
+from tests.load.bench_counts import CountsResult, run_counts
 from tests.load.bench_oneway import OnewayResult, add_arguments, config_from, pct, run_oneway
-from tests.load.raw_rabbitmq import RawResult, run_raw
+from tests.load.raw_rabbitmq import BATCH, CONFIRM_BATCH, SINGLE, RawResult, run_raw
 
-PARTS = ("raw", "oneway", *bench_pipeline.PARTS)
+PARTS = ("raw", "counts", "oneway", *bench_pipeline.PARTS)
+
+
+@dataclass
+class Baselines:
+    """Raw RabbitMQ: the baseline (confirms per batch) and the confirm-per-publish line."""
+
+    batched: RawResult | None = None
+    single: RawResult | None = None
+    error: str | None = None
+
+    def lines(self) -> list[str]:
+        out = []
+        for result in (self.batched, self.single):
+            if result is not None:
+                out += result.lines()
+        if self.error:
+            out.append(f"  FAILED: {self.error}")
+        return out
+
+
+def run_baselines(batch_messages: int, single_messages: int) -> Baselines:
+    """The batched baseline first; a failure of one still leaves the other."""
+    result = Baselines()
+    for attribute, job in (("batched", lambda: run_raw(batch_messages, mode=BATCH, batch=CONFIRM_BATCH)),
+                           ("single", lambda: run_raw(single_messages, mode=SINGLE))):
+        try:
+            setattr(result, attribute, job())
+        except Exception as e:
+            traceback.print_exc()
+            result.error = f"{attribute}: {type(e).__name__}: {e}"
+    return result
 
 
 def _terminate(signum, _frame):
     raise SystemExit(128 + signum)
 
 
-def summary(raw: RawResult | None, oneway: OnewayResult | None, priority=None, scaling=None,
-            recovery=None) -> list[str]:
+def summary(raw: Baselines | None, counts: CountsResult | None, oneway: OnewayResult | None, priority=None,
+            scaling=None, recovery=None) -> list[str]:
     rows = []
-    if raw is not None:
-        rows += [("raw RabbitMQ published (confirm per publish)", f"{raw.published_per_second:,.0f} msg/s"),
-                 ("raw RabbitMQ end to end (first publish → last ack)", f"{raw.end_to_end_per_second:,.0f} msg/s")]
+    batched = raw.batched if raw is not None else None
+    single = raw.single if raw is not None else None
+    if batched is not None:
+        rows += [(f"raw RabbitMQ end to end, {batched.label} (BASELINE)",
+                  f"{batched.end_to_end_per_second:,.0f} msg/s"),
+                 (f"raw RabbitMQ published, {batched.label}", f"{batched.published_per_second:,.0f} msg/s")]
+    if single is not None:
+        rows += [(f"raw RabbitMQ end to end, {single.label}", f"{single.end_to_end_per_second:,.0f} msg/s")]
     if oneway is not None:
         lat = oneway.latencies_ms()
         integrity = oneway.integrity()
@@ -48,14 +90,25 @@ def summary(raw: RawResult | None, oneway: OnewayResult | None, priority=None, s
                      f"{integrity['lost']} / {integrity['duplicated']} / {len(oneway.receivers.foreign)}"))
         rows.append(("deliveries 'delivered' in the database",
                      f"{oneway.db_status.get('delivered', 0)} / {oneway.accepted}"))
-    if raw is not None:
-        rows.append(("machine CPU busy during the raw baseline", f"{raw.machine_busy:.0%}"))
+    if batched is not None or single is not None:
+        rows.append(("machine CPU busy during the raw baseline (batch / per publish)",
+                     " / ".join(f"{r.machine_busy:.0%}" if r else "-" for r in (batched, single))))
     if oneway is not None and oneway.window_seconds:
         rows.append(("machine CPU busy during the end-to-end run", f"{oneway.machine_busy:.0%}"))
-    if raw is not None and oneway is not None and raw.end_to_end_per_second > 0:
-        base = raw.end_to_end_per_second
-        rows += [("ratio delivered ÷ raw end to end", f"{oneway.delivered_per_second / base:.3f}"),
-                 ("ratio accepted ÷ raw end to end", f"{oneway.accepted_per_second / base:.3f}")]
+    if oneway is not None:
+        for name, base in (("baseline (batched confirms)", batched), ("confirm per publish", single)):
+            if base is not None and base.end_to_end_per_second > 0:
+                rows.append((f"ratio delivered ÷ raw {name}",
+                             f"{oneway.delivered_per_second / base.end_to_end_per_second:.3f}"))
+                if base is batched:
+                    rows.append((f"ratio accepted ÷ raw {name}",
+                                 f"{oneway.accepted_per_second / base.end_to_end_per_second:.3f}"))
+    if counts is not None:
+        rows += counts.summary_rows()
+        if counts.error:
+            rows.append(("counts", "FAILED"))
+        elif counts.problems:
+            rows.append(("counts: warnings/errors logged meanwhile", f"{sum(n for _, n in counts.problems)}"))
     rows += bench_pipeline.summary_rows(priority, scaling, recovery)
     for name, part in (("priority", priority), ("scaling", scaling), ("recovery", recovery)):
         if part is not None and part.busy_summary:
@@ -67,7 +120,11 @@ def summary(raw: RawResult | None, oneway: OnewayResult | None, priority=None, s
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-n", "--raw-messages", type=int, default=5000, help="raw RabbitMQ messages (N)")
+    parser.add_argument("-n", "--raw-messages", type=int, default=20_000,
+                        help=f"raw RabbitMQ baseline messages, confirms per batch of {CONFIRM_BATCH} (N)")
+    parser.add_argument("--raw-single-messages", type=int, default=3000,
+                        help="raw RabbitMQ messages with a confirm per publish (the second line)")
+    parser.add_argument("--counts-runs", type=int, default=5, help="counted runs per scenario (after a warm-up)")
     parser.add_argument("--only", default=",".join(PARTS),
                         help=f"comma-separated parts to run (default: all): {','.join(PARTS)}")
     add_arguments(parser)
@@ -99,13 +156,17 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
 
     try:
-        run("raw", f"raw RabbitMQ baseline: {args.raw_messages} messages …", lambda: run_raw(args.raw_messages))
+        run("raw", f"raw RabbitMQ baseline: {args.raw_messages} messages, confirms per batch of {CONFIRM_BATCH}; "
+                   f"then {args.raw_single_messages} with a confirm per publish …",
+            lambda: run_baselines(args.raw_messages, args.raw_single_messages))
+        run("counts", f"\ncounts per message: {args.counts_runs} runs per scenario …",
+            lambda: run_counts(args.counts_runs))
         run("oneway", f"\none-way end to end: {args.messages} messages to {args.recipients} recipients "
                       f"from {args.concurrency} threads …", lambda: run_oneway(config_from(args)))
         run("priority", f"\npriority isolation: high latency idle, then behind {args.backlog:,} low jobs …",
             lambda: bench_pipeline.run_priority(priority_config))
         run("scaling", f"\nthroughput scaling: {args.scaling_jobs:,} jobs per run …",
-            lambda: bench_pipeline.run_scaling(scaling_config, results.get("raw")))
+            lambda: bench_pipeline.run_scaling(scaling_config, getattr(results.get("raw"), "batched", None)))
         run("recovery", f"\nrecovery after kill -9: {args.recovery_jobs:,} jobs …",
             lambda: bench_pipeline.run_recovery(recovery_config))
     finally:
