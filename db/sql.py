@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, column, select, update, values
+from sqlalchemy import bindparam, cast, column, select, update, values
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -74,7 +74,8 @@ def update_rows(session: Session, model, key: str, rows: list[dict]) -> None:
         data = values(*(column(name, table.c[name].type) for name in names), name="v").data(
             [tuple(row[name] for name in names) for row in rows])
         session.execute(update(table).where(table.c[key] == data.c[key])
-                        .values({name: data.c[name] for name in names if name != key}))
+                        # cast: a column of NULLs in VALUES is text to PostgreSQL
+                        .values({name: cast(data.c[name], table.c[name].type) for name in names if name != key}))
     else:
         statement = (update(table).where(table.c[key] == bindparam(f"k_{key}"))
                      .values({name: bindparam(f"k_{name}") for name in names if name != key}))

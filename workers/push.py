@@ -1,4 +1,5 @@
-"""The `send_push` actor: notify an offline recipient's devices of one message."""
+"""The `send_push` actor: notify the offline recipients' devices of one message
+(`user_ids` a list; a single id, the form of older jobs, is still accepted)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from workers.broker import runtime
 
 
 @dramatiq.actor(actor_name=SEND_PUSH, queue_name=PUSH_QUEUE)
-def send_push(message_id: int, user_id: int) -> None:
+def send_push(message_id: int, user_ids: int | list[int]) -> None:
     """Raises: TransientError (retried later), PushRejected (a dead letter)."""
     rt = runtime()
-    push.send_push(rt.ports.sessions, rt.push_sender, message_id, user_id)
+    push.send_push(rt.ports.sessions, rt.push_sender, message_id, user_ids)

@@ -408,11 +408,42 @@ def queued_pushes(sessions):
 
 def test_delivering_to_an_offline_user_commits_and_publishes_one_push(client, auth, business, worker_runtime,
                                                                        sessions):
-    somchai = auth.user("mobile")
+    somchai = user_with_devices(client, auth, "tok-a")
     message_id = a_message(client, auth, business, somchai)
     deliver_message.fn(message_id)
     deliver_message.fn(message_id)  # redelivered: nothing positioned, nothing pushed
-    assert queued_pushes(sessions) == [((message_id, somchai.id), True)]
+    assert queued_pushes(sessions) == [((message_id, [somchai.id]), True)]
+
+
+def test_an_offline_user_without_a_device_costs_no_push_job(client, auth, business, worker_runtime, sessions):
+    somchai = auth.user("mobile")
+    deliver_message.fn(a_message(client, auth, business, somchai))
+    assert queued_pushes(sessions) == []
+
+
+def test_one_push_job_per_message_for_all_its_offline_recipients_with_devices(
+        client, auth, business, settings, worker_runtime, sessions, fake_fcm, fcm):
+    with_devices = [user_with_devices(client, auth, f"tok-{n}") for n in range(2)]
+    online = user_with_devices(client, auth, "tok-online")
+    without = auth.user("mobile")
+    RedisPresence.from_url(settings.redis_url, settings.redis_namespace).refresh_session(
+        online.id, "socket-1", "online", time.time() + 60, time.time(), 60)
+    everyone = sorted(u.id for u in [*with_devices, online, without])
+    message_id = client.post("/v1/messages", json={"to": everyone, "body": "Pool closes at 8"},
+                             headers=auth.headers(business)).json["id"]
+    deliver_message.fn(message_id)
+    assert queued_pushes(sessions) == [((message_id, sorted(u.id for u in with_devices)), True)]
+    (args, _), = queued_pushes(sessions)
+    send_push.fn(*args)
+    send_push.fn(*args)  # redelivered: every device notified once
+    assert sorted(m["token"] for m in fake_fcm.delivered) == ["tok-0", "tok-1"]
+    assert {m["data"]["position"] for m in fake_fcm.delivered} == {"1"}
+
+
+def test_a_job_of_the_older_form_one_user_still_pushes(client, auth, business, sessions, fake_fcm, fcm):
+    somchai = user_with_devices(client, auth, "tok-a")
+    send_push.fn(a_message(client, auth, business, somchai), somchai.id)
+    assert [m["token"] for m in fake_fcm.delivered] == ["tok-a"]
 
 
 def test_a_push_the_broker_refuses_stays_in_the_outbox_for_the_sweeper(client, auth, business, worker_runtime,
@@ -423,14 +454,14 @@ def test_a_push_the_broker_refuses_stays_in_the_outbox_for_the_sweeper(client, a
         raise ConnectionError("rabbitmq away")
 
     monkeypatch.setattr(dramatiq.get_broker(), "enqueue", refuse)
-    somchai = auth.user("mobile")
+    somchai = user_with_devices(client, auth, "tok-a")
     message_id = a_message(client, auth, business, somchai)
     deliver_message.fn(message_id)
-    assert queued_pushes(sessions) == [((message_id, somchai.id), False)]
+    assert queued_pushes(sessions) == [((message_id, [somchai.id]), False)]
 
 
 def test_delivering_to_an_online_user_enqueues_no_push(client, auth, business, settings, worker_runtime, sessions):
-    somchai = auth.user("mobile")
+    somchai = user_with_devices(client, auth, "tok-a")
     presence = RedisPresence.from_url(settings.redis_url, settings.redis_namespace)
     presence.refresh_session(somchai.id, "socket-1", "away", time.time() + 60, time.time(), 60)  # away is still live
     deliver_message.fn(a_message(client, auth, business, somchai))
@@ -444,18 +475,18 @@ def test_unknown_presence_counts_as_offline(client, auth, business, settings, se
 
     install_ports(worker_ports(settings, sessions, RedisRealtime.from_url(settings.redis_url),
                                PresenceDown.from_url(settings.redis_url, settings.redis_namespace)))
-    somchai = auth.user("mobile")
+    somchai = user_with_devices(client, auth, "tok-a")
     message_id = a_message(client, auth, business, somchai)
     deliver_message.fn(message_id)
-    assert [args for args, _ in queued_pushes(sessions)] == [(message_id, somchai.id)]
+    assert [args for args, _ in queued_pushes(sessions)] == [(message_id, [somchai.id])]
 
 
 def test_messages_positioned_by_a_later_messages_job_get_their_own_pushes(client, auth, business, worker_runtime,
                                                                            sessions, settings):
-    somchai = auth.user("mobile")
+    somchai = user_with_devices(client, auth, "tok-a")
     # User ids restart in every test: forget a session an earlier test registered.
     RedisPresence.from_url(settings.redis_url, settings.redis_namespace).drop_sessions(somchai.id, ["socket-1"])
     first = a_message(client, auth, business, somchai, body="one")
     second = a_message(client, auth, business, somchai, body="two")
     deliver_message.fn(second)  # catches up `first` too (acceptance order)
-    assert sorted(args for args, _ in queued_pushes(sessions)) == [(first, somchai.id), (second, somchai.id)]
+    assert sorted(args for args, _ in queued_pushes(sessions)) == [(first, [somchai.id]), (second, [somchai.id])]

@@ -10,7 +10,7 @@ from db.engine import UnitOfWork
 from pipeline.frames import encode, event_frame
 from pipeline.rings import Ring
 from usecases.chat.event_state import live_payloads, stored_payload
-from usecases.messaging.stream import append_event, lock_stream
+from usecases.messaging.stream import append_events, lock_streams
 from usecases.ports import Ports
 
 log = logging.getLogger(__name__)
@@ -18,19 +18,16 @@ log = logging.getLogger(__name__)
 
 def fan_out_event(ports: Ports, event_key: str, kind: str, payload: dict, user_ids: list[int],
                   now: datetime) -> list[tuple[int, int]]:
-    """Append the event to each user's stream once (keyed), then ring them."""
-    placed: list[tuple[int, int]] = []
+    """Append the event to each user's stream once (keyed), then ring them:
+    one lock statement, one insert and one stream update for the whole audience."""
     audience = sorted(set(user_ids))  # sorted: the same lock order as deliveries
     with UnitOfWork(ports.sessions) as uow:
-        # Every stream locked before the event's fresh fields are read: a
-        # later position always carries a later reading (usecases.chat.event_state).
-        for user_id in audience:
-            lock_stream(uow.session, user_id)
+        # Every stream locked (one statement) before the event's fresh fields
+        # are read: a later position always carries a later reading
+        # (usecases.chat.event_state).
+        last = lock_streams(uow.session, audience)
         stored = stored_payload(uow.session, kind, payload)
-        for user_id in audience:
-            position = append_event(uow.session, user_id, event_key, kind, stored, now)
-            if position is not None:
-                placed.append((user_id, position))
+        placed = append_events(uow.session, last, event_key, kind, stored, now)
         live = live_payloads(uow.session, [(kind, stored)])[0]
         uow.commit()
     conversation_id = live.get("conversation_id")

@@ -6,12 +6,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from sqlalchemy import select
+
 from db.engine import UnitOfWork
 from db.models import Message
 from pipeline.errors import MessageNotFound
 from pipeline.frames import encode, message_frame
 from pipeline.rings import Ring
-from usecases.messaging.chat_delivery import ensure_chat_deliveries, mark_own_copies_read
+from usecases.messaging.chat_delivery import ensure_chat_deliveries
 from usecases.messaging.deliveries import Positioned, position_pending
 from usecases.messaging.push_plan import push_jobs
 from usecases.ports import Ports
@@ -28,27 +30,20 @@ def deliver_message(ports: Ports, message_id: int, now: datetime) -> list[Positi
         MessageNotFound: no such message (permanent: a dead letter).
     """
     with UnitOfWork(ports.sessions) as uow:
-        message = uow.session.get(Message, message_id)
+        message = uow.session.execute(
+            select(Message.conversation_id, Message.seq, Message.recipient_ids).where(Message.id == message_id)
+        ).first()
         if message is None:
             raise MessageNotFound(f"message {message_id} does not exist")
-        positioned: list[Positioned] = []
-        # Sorted, so two jobs lock overlapping streams in the same order.
-        for recipient_id in sorted(_recipients(uow.session, message)):
-            positioned += position_pending(uow.session, recipient_id, message_id, now)
-        if message.conversation_id is not None:
-            mark_own_copies_read(uow.session, message.sender_id, message.conversation_id, now)
+        # One-way messages name their recipients; chat goes to the current members.
+        recipients = (list(message.recipient_ids) if message.conversation_id is None
+                      else ensure_chat_deliveries(uow.session, message.conversation_id, message.seq))
+        positioned = position_pending(uow.session, recipients, message_id, now)
         pushes = push_jobs(uow.session, ports, positioned, now)
         uow.commit()
     ring_positioned(ports, positioned)
     ports.publisher.submit(pushes)
     return positioned
-
-
-def _recipients(session, message: Message) -> list[int]:
-    """One-way messages name their recipients; chat goes to the current members."""
-    if message.conversation_id is None:
-        return list(message.recipient_ids)
-    return ensure_chat_deliveries(session, message)
 
 
 def ring_positioned(ports: Ports, positioned: list[Positioned]) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from usecases.messaging.stream import lock_stream, message_payload, set_last_position
+from db.sql import update_rows
+from usecases.messaging.stream import lock_streams, message_payload, set_last_positions
 from usecases.operations.dead_letters import record_unplaceable
 from db.models import Delivery, Message, Stream, User
 from pipeline import status
@@ -30,10 +32,28 @@ class Positioned:
     payload: dict
 
 
-def position_pending(session: Session, recipient_id: int, up_to_message_id: int,
-                     now: datetime) -> list[Positioned]:
-    """Give every unpositioned delivery of the recipient up to this message a
-    stream position, in acceptance (message id) order, and mark it sent.
+class _Sender(NamedTuple):
+    id: int
+    name: str | None
+    role: str
+
+
+# The columns message_payload reads (by these names), and the sender's.
+_MESSAGE_COLUMNS = (Message.id, Message.kind, Message.conversation_id, Message.seq, Message.body,
+                    Message.priority, Message.created_at, Message.edited_at, Message.deleted_at,
+                    Message.expires_at, Message.sender_id, User.name.label("sender_name"),
+                    User.role.label("sender_role"))
+_UNPLACEABLE = object()
+
+
+def position_pending(session: Session, recipient_ids, up_to_message_id: int, now: datetime) -> list[Positioned]:
+    """Give every unpositioned delivery of the recipients up to this message a
+    stream position, in acceptance (message id) order per recipient, and
+    mark it sent.
+
+    All the recipients' streams are locked in one statement (user-id order),
+    their pending deliveries read in one query, positions counted here and
+    written in one statement, and the streams' ends in one more.
 
     Whichever job runs first positions the earlier messages too, so the
     stream keeps acceptance order whatever the worker concurrency; a
@@ -42,46 +62,73 @@ def position_pending(session: Session, recipient_id: int, up_to_message_id: int,
     A message that cannot be evaluated becomes a dead letter of its own
     (record_unplaceable) rather than failing the job, which would hold back
     every other message of the recipient until they all were dead letters.
+    A chat message's copy in its own sender's stream (for their other
+    devices) is `read` as it is placed: it needs no receipt.
     """
-    last = lock_stream(session, recipient_id)
-    positioned = []
-    for delivery, message, sender in _pending(session, recipient_id, up_to_message_id, now):
-        try:
-            payload = _payload_unless_expired(message, sender, now)
-        except Exception as error:
-            log.exception("message %s cannot be placed; recorded as a dead letter", message.id)
-            record_unplaceable(session, message, error, now)
+    last = lock_streams(session, recipient_ids)
+    payloads: dict[int, object] = {}
+    placed, expired = [], []
+    positioned: list[Positioned] = []
+    for delivery_id, recipient_id, message in _pending(session, sorted(last), up_to_message_id, now):
+        if message.id not in payloads:
+            payloads[message.id] = _evaluate(session, message, now)
+        payload = payloads[message.id]
+        if payload is _UNPLACEABLE:
             continue
         if payload is None:
-            delivery.status, delivery.expired_at = status.EXPIRED, now
+            expired.append(delivery_id)
             continue
-        last += 1
-        delivery.position, delivery.status, delivery.sent_at = last, status.SENT, now
-        positioned.append(Positioned(recipient_id, last, payload))
-    if positioned:
-        set_last_position(session, recipient_id, last)
-    session.flush()
+        last[recipient_id] += 1
+        own = message.conversation_id is not None and message.sender_id == recipient_id
+        # Unplaced deliveries never have delivered_at / read_at: writing
+        # None for the others changes nothing.
+        placed.append({"id": delivery_id, "position": last[recipient_id],
+                       "status": status.READ if own else status.SENT, "sent_at": now,
+                       "delivered_at": now if own else None, "read_at": now if own else None})
+        positioned.append(Positioned(recipient_id, last[recipient_id], payload))
+    update_rows(session, Delivery, "id", placed)
+    if expired:
+        session.execute(update(Delivery).where(Delivery.id.in_(expired))
+                        .values(status=status.EXPIRED, expired_at=now))
+    set_last_positions(session, {item.recipient_id: last[item.recipient_id] for item in positioned})
     return positioned
 
 
-def _payload_unless_expired(message: Message, sender: User, now: datetime) -> dict | None:
+def _evaluate(session: Session, message, now: datetime):
+    """The frame's message, None when it has expired, _UNPLACEABLE when it
+    cannot be evaluated (recorded as its own dead letter)."""
+    try:
+        return _payload_unless_expired(message, _Sender(message.sender_id, message.sender_name,
+                                                        message.sender_role), now)
+    except Exception as error:
+        log.exception("message %s cannot be placed; recorded as a dead letter", message.id)
+        record_unplaceable(session, session.get(Message, message.id), error, now)
+        return _UNPLACEABLE
+
+
+def _payload_unless_expired(message, sender, now: datetime) -> dict | None:
     """The frame's message, or None when the message has expired."""
     if is_expired(message.expires_at, now):
         return None
     return message_payload(message, sender)
 
 
-def _pending(session: Session, recipient_id: int, up_to_message_id: int, now: datetime):
-    return session.execute(
-        select(Delivery, Message, User)
+def _pending(session: Session, recipient_ids: list[int], up_to_message_id: int, now: datetime):
+    """(delivery id, recipient, message columns) of every unplaced delivery
+    of the recipients up to the message, by recipient then acceptance."""
+    if not recipient_ids:
+        return []
+    rows = session.execute(
+        select(Delivery.id.label("delivery_id"), Delivery.recipient_id, *_MESSAGE_COLUMNS)
         .join(Message, Message.id == Delivery.message_id)
         .join(User, User.id == Message.sender_id)
-        .where(Delivery.recipient_id == recipient_id, Delivery.position.is_(None),
+        .where(Delivery.recipient_id.in_(recipient_ids), Delivery.position.is_(None),
                Delivery.message_id <= up_to_message_id,
                Delivery.status.in_(status.predecessors(status.SENT)),
                or_(Message.send_at.is_(None), Message.send_at <= now + CLOCK_SKEW))
-        .order_by(Delivery.message_id)
+        .order_by(Delivery.recipient_id, Delivery.message_id)
     ).all()
+    return [(row.delivery_id, row.recipient_id, row) for row in rows]
 
 
 def expire_overdue(session: Session, now: datetime) -> int:

@@ -1,4 +1,4 @@
-"""Push one message to an offline recipient's devices, once per device —
+"""Push one message to its offline recipients' devices, once per device —
 the `send_push` job's work.
 
 A redelivered job never notifies a device twice: each (message, device)
@@ -29,29 +29,35 @@ class PushSender(Protocol):
     def send(self, payload: PushPayload) -> str: ...
 
 
-def send_push(sessions: SessionFactory, sender: PushSender, message_id: int, user_id: int) -> None:
-    """Push one message to each of the user's devices not yet notified of it.
+def send_push(sessions: SessionFactory, sender: PushSender, message_id: int, user_ids: int | list[int]) -> None:
+    """Push one message to each device of its offline recipients not yet
+    notified of it.
+
+    `user_ids` is the list a delivery job plans (one job per message); a
+    single id is the form of jobs written before, still accepted.
 
     Raises:
         TransientError: some device could not be notified yet (quota, 5xx,
             open breaker); the retry skips the devices already done.
         PushRejected: FCM refused the notification itself.
     """
+    users = sorted({user_ids} if isinstance(user_ids, int) else set(user_ids))
     with UnitOfWork(sessions) as uow:
-        content = push_content(uow.session, message_id, user_id)
+        content = push_content(uow.session, message_id, users)
         if content is None:
             log.error("message %s does not exist; nothing to push", message_id)
             return
-        push_ids = open_pushes(uow.session, message_id, user_id, datetime.now(timezone.utc))
+        pushes = open_pushes(uow.session, message_id, users, datetime.now(timezone.utc))
         uow.commit()
-    errors = [error for push_id in push_ids if (error := _notify(sessions, sender, content, push_id))]
+    message, positions = content
+    errors = [error for push_id, user_id in pushes
+              if (error := _notify(sessions, sender, message, positions.get(user_id), push_id))]
     _raise_first(errors)
 
 
-def _notify(sessions: SessionFactory, sender: PushSender, content: tuple[dict, int | None],
+def _notify(sessions: SessionFactory, sender: PushSender, message: dict, position: int | None,
             push_id: int) -> HeraldError | None:
     """Notify one device, holding its push row's lock across the provider call."""
-    message, position = content
     with UnitOfWork(sessions) as uow:
         target = lock_push(uow.session, push_id)
         error = None if target is None else _send(uow.session, sender, message, position, target)

@@ -9,28 +9,41 @@ from sqlalchemy.orm import Session
 
 from usecases.chat.event_state import live_payloads
 from usecases.chat.reactions import reaction_summaries
-from db.sql import insert_ignoring_conflict
+from db.sql import insert_ignoring_conflict_returning, lock_rows, update_rows
 from db.models import Delivery, Message, Stream, StreamEvent, User
 from pipeline.frames import event_frame, message_frame
 from pipeline import status
 from pipeline.timestamps import iso
 
 
-def lock_stream(session: Session, user_id: int) -> int:
-    """Take the user's stream lock for this transaction; return its last position.
+def lock_streams(session: Session, user_ids) -> dict[int, int]:
+    """Take the users' stream locks for this transaction, all in one
+    statement and in ascending user-id order (the one lock order of every
+    writer of streams, so no deadlock); {user id: last position}.
 
-    A no-op UPDATE locks the row on PostgreSQL and takes SQLite's write
-    lock, so positions are handed out in commit order: a client never sees
-    position N+1 committed before N.
+    Positions are handed out under these locks, so in commit order: a
+    client never sees position N+1 committed before N.
+
+    Raises:
+        LookupError: a user has no stream (every user gets one with the account).
     """
-    return session.execute(
-        update(Stream).where(Stream.user_id == user_id)
-        .values(last_position=Stream.last_position).returning(Stream.last_position)
-    ).scalar_one()
+    wanted = set(user_ids)
+    locked = {user_id: row[0] for user_id, row in
+              lock_rows(session, Stream, "user_id", sorted(wanted), ["last_position"]).items()}
+    if len(locked) != len(wanted):
+        raise LookupError(f"no stream for user(s) {sorted(wanted - set(locked))}")
+    return locked
 
 
-def set_last_position(session: Session, user_id: int, position: int) -> None:
-    session.execute(update(Stream).where(Stream.user_id == user_id).values(last_position=position))
+def lock_stream(session: Session, user_id: int) -> int:
+    """`lock_streams` for one user: their last position."""
+    return lock_streams(session, [user_id])[user_id]
+
+
+def set_last_positions(session: Session, positions: dict[int, int]) -> None:
+    """Each user's stream now ends at the given position (their streams locked), one statement."""
+    update_rows(session, Stream, "user_id",
+                [{"user_id": user_id, "last_position": position} for user_id, position in sorted(positions.items())])
 
 
 def last_position(session: Session, user_id: int) -> int:
@@ -67,18 +80,18 @@ def message_payloads(session: Session, messages: list[Message], viewer_id: int) 
     return [message_payload(m, senders[m.sender_id], reactions.get(m.id)) for m in messages]
 
 
-def append_event(session: Session, user_id: int, event_key: str, kind: str, payload: dict,
-                 now: datetime) -> int | None:
-    """Put a non-message event in the user's stream once; its position, or
-    None when this event is already there (a repeated fan-out job)."""
-    last = lock_stream(session, user_id)
-    inserted = insert_ignoring_conflict(session, StreamEvent, {
-        "user_id": user_id, "position": last + 1, "event_key": event_key, "kind": kind,
-        "payload": payload, "created_at": now}, ["user_id", "event_key"])
-    if not inserted:
-        return None
-    set_last_position(session, user_id, last + 1)
-    return last + 1
+def append_events(session: Session, last: dict[int, int], event_key: str, kind: str, payload: dict,
+                  now: datetime) -> list[tuple[int, int]]:
+    """Put a non-message event in each locked stream of `last` ({user:
+    last position}, from lock_streams) once, in one insert; the (user,
+    position) of each placed, none for a user who has it already (a
+    repeated fan-out job)."""
+    rows = [{"user_id": user_id, "position": position + 1, "event_key": event_key, "kind": kind,
+             "payload": payload, "created_at": now} for user_id, position in sorted(last.items())]
+    placed = sorted(insert_ignoring_conflict_returning(session, StreamEvent, rows, ["user_id", "event_key"],
+                                                       ["user_id", "position"]))
+    set_last_positions(session, dict(placed))
+    return placed
 
 
 def replay(session: Session, user_id: int, after: int, now: datetime,
