@@ -31,7 +31,7 @@ Redis command unless a gap is replayed), the consumer's basic.ack of each
 job (no round trip), Dramatiq middleware around an actor (acts on failures
 and ticks), one-off work the warm-up does (connections, queue declares).
 
-    .venv/bin/python -m tests.load.bench_counts [--runs 5]
+    .venv/bin/python -m tests.load.bench_counts [--runs 5] [--rate-limits]
 """
 
 from __future__ import annotations
@@ -105,6 +105,7 @@ class ScenarioCounts:
 class CountsResult:
     scenarios: list[ScenarioCounts] = field(default_factory=list)
     warmups: int = 1
+    rate_limits: bool = False   # off: as the bench's stack runs (flask-limiter's Redis calls not counted)
     ack_path: str = ""
     other_threads: list[str] = field(default_factory=list)
     problems: list[tuple[str, int]] = field(default_factory=list)  # (warning/error line, times) logged
@@ -120,6 +121,7 @@ class CountsResult:
         runs = len(self.scenarios[0].runs) if self.scenarios else 0
         out = [f"counts per message (in-process edge and workers on the real PostgreSQL, RabbitMQ, Redis; "
                f"{self.warmups} warm-up + {runs} counted runs per scenario, one message each; "
+               f"rate limits {'on' if self.rate_limits else 'off, as in the bench stack'}; "
                f"identical in every run: {'yes' if self.identical else 'NO (~ marks averages that varied)'})"]
         head = f"  {'component':<34}" + "".join(f"{label:>10}" for label, _ in COLUMNS)
         for scenario in self.scenarios:
@@ -172,10 +174,10 @@ def _row(label: str, values: dict[str, float], varied: set[str]) -> str:
 
 # -- the parent: resources, the child process, clean-up ---------------------------
 
-def run_counts(runs: int = 5, warmups: int = 1, timeout: float = 180.0) -> CountsResult:
+def run_counts(runs: int = 5, warmups: int = 1, timeout: float = 180.0, rate_limits: bool = False) -> CountsResult:
     """Count in a fresh process (its class-level instruments stay there) on
     a fresh database, vhost and Redis namespace; remove them afterwards."""
-    result = CountsResult(warmups=warmups)
+    result = CountsResult(warmups=warmups, rate_limits=rate_limits)
     database_url = broker_url = None
     namespace = f"herald-counts-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     with tempfile.TemporaryDirectory(prefix="herald-counts-") as tmp:
@@ -188,7 +190,8 @@ def run_counts(runs: int = 5, warmups: int = 1, timeout: float = 180.0) -> Count
             out = Path(tmp) / "counts.json"
             env = {**os.environ, "DATABASE_URL": database_url, "BROKER_URL": broker_url,
                    "REDIS_URL": services.redis_url(), "REDIS_NAMESPACE": namespace, "JWT_SECRET": JWT_SECRET,
-                   "HERALD_DATA_DIR": str(Path(tmp) / "data"), "RATE_LIMITS": "off", "HERALD_DEMO": "off"}
+                   "HERALD_DATA_DIR": str(Path(tmp) / "data"), "RATE_LIMITS": "on" if rate_limits else "off",
+                   "HERALD_DEMO": "off"}
             busy_before, started = cpu.machine_busy_seconds(), time.monotonic()
             child = subprocess.run([sys.executable, "-m", "tests.load.bench_counts", "--child", str(out),
                                     "--runs", str(runs), "--warmups", str(warmups)],
@@ -305,6 +308,7 @@ class Lab:
         self.db = psycopg.connect(self.settings.database_url, autocommit=True)
         self.ack_path = ""
         self._phones = iter(range(10_000_000))
+        self._roles: dict[int, str] = {}
 
     # -- bookkeeping ------------------------------------------------------------
     def scalar(self, sql: str, *params):
@@ -359,10 +363,14 @@ class Lab:
                 register_device(uow.session, user_id=user.id, platform="android",
                                 token=f"bench-token-{user.id}", now=now)
             uow.commit()
-            user_id, self._roles = user.id, {**getattr(self, "_roles", {}), user.id: role}
+            user_id = self._roles_add(user.id, role)
         if online:  # a live session, as a socket's heartbeat writes it
             self.res.ports.presence.refresh_session(user_id, f"bench-socket-{user_id}", "online",
                                                     time.time() + 24 * 3600, time.time(), 3600)
+        return user_id
+
+    def _roles_add(self, user_id: int, role: str) -> int:
+        self._roles[user_id] = role
         return user_id
 
     def headers(self, user_id: int) -> dict:
@@ -522,12 +530,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="counted runs per scenario (after the warm-up)")
     parser.add_argument("--warmups", type=int, default=1)
+    parser.add_argument("--rate-limits", action="store_true",
+                        help="count with flask-limiter on (RATE_LIMITS=on, the production default)")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child_main(args.child, args.runs, args.warmups)
         return
-    result = run_counts(args.runs, args.warmups)
+    result = run_counts(args.runs, args.warmups, rate_limits=args.rate_limits)
     print("\n".join(result.lines()))
     sys.exit(1 if result.error else 0)
 
