@@ -145,17 +145,30 @@ def mark_delivered(session: Session, user_id: int, up_to_position: int, now: dat
     """A cumulative ack: everything up to the position reached the device.
 
     The stream row is locked first, as the delivery actor does, so the two
-    never wait on each other in opposite orders (deadlock).
+    never wait on each other in opposite orders (deadlock). On PostgreSQL one
+    statement: the deliveries' UPDATE finds its recipient through the stream's
+    UPDATE (a CTE read by an InitPlan), so the stream row is locked before the
+    scan of the deliveries starts.
     """
-    greatest = func.max if session.get_bind().dialect.name == "sqlite" else func.greatest
-    session.execute(update(Stream).where(Stream.user_id == user_id)
-                    .values(acked_position=greatest(Stream.acked_position, up_to_position)))
-    result = session.execute(
-        update(Delivery).where(Delivery.recipient_id == user_id, Delivery.position <= up_to_position,
-                               Delivery.status.in_(status.predecessors(status.DELIVERED)),
-                               *_in_conversation(conversation_id))
-        .values(status=status.DELIVERED, delivered_at=now).returning(Delivery.message_id))
-    return list(result.scalars())
+    postgres = session.get_bind().dialect.name == "postgresql"
+    greatest = func.greatest if postgres else func.max
+    streams, deliveries = Stream.__table__, Delivery.__table__  # Core: no ORM bulk-update bookkeeping
+    acked = (update(streams).where(streams.c.user_id == user_id)
+             .values(acked_position=greatest(streams.c.acked_position, up_to_position)))
+    if postgres:
+        acked = acked.returning(streams.c.user_id).cte("acked")
+        recipient = select(acked.c.user_id).scalar_subquery()
+    else:
+        session.execute(acked)
+        recipient = user_id
+    statement = (update(deliveries).where(deliveries.c.recipient_id == recipient,
+                                          deliveries.c.position <= up_to_position,
+                                          deliveries.c.status.in_(status.predecessors(status.DELIVERED)),
+                                          *_in_conversation(conversation_id))
+                 .values(status=status.DELIVERED, delivered_at=now).returning(deliveries.c.message_id))
+    if postgres:
+        statement = statement.add_cte(acked)
+    return list(session.execute(statement).scalars())
 
 
 def mark_read(session: Session, user_id: int, up_to_position: int, now: datetime,
