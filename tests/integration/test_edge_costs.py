@@ -84,3 +84,29 @@ def test_a_chat_send_to_a_group(client, auth, engine):
                              json={"body": "hi", "client_msg_id": "c-1"}, headers=headers)
     assert answer.status_code == 202
     _show("chat, 10-member group, client_msg_id", counter)
+
+
+def test_an_ack_burst(client, auth, business, sessions, settings):
+    from usecases.messaging.acks import record_acks
+    from web.resources import resources  # noqa: F401
+    somchai = auth.user("mobile")
+    headers = auth.headers(business)
+    ids = [client.post("/v1/messages", json={"to": [somchai.id], "body": f"m{n}"}, headers=headers).json["id"]
+           for n in range(3)]
+    _deliver(settings, sessions, ids[-1])
+    ports = client.application.extensions["herald"].ports
+    with counting() as counter:
+        record_acks(ports, somchai.id, 3, 0, datetime.now(timezone.utc))
+    _show("ack burst, 3 one-way frames", counter)
+    with counting() as counter:
+        record_acks(ports, somchai.id, 3, 3, datetime.now(timezone.utc))
+    _show("read burst, 3 one-way frames", counter)
+
+
+def _deliver(settings, sessions, message_id):
+    from realtime import RedisRealtime
+    from workers.broker import install_ports, worker_ports
+    from workers.delivery import deliver_message
+    install_ports(worker_ports(settings, sessions, RedisRealtime.from_url(settings.redis_url,
+                                                                          settings.redis_namespace)))
+    deliver_message.fn(message_id)
