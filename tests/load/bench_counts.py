@@ -53,6 +53,7 @@ from tests.load import cpu
 from tests.load.counters import FIELDS, Tally
 from tests.support import services
 
+REPO = Path(__file__).resolve().parents[2]  # the child runs `-m tests.load.bench_counts` from here
 JWT_SECRET = "bench-secret-" + "x" * 40
 BODY_CHARS = 400  # as bench_oneway: with the frame's envelope about the raw baseline's 512 bytes
 
@@ -195,7 +196,7 @@ def run_counts(runs: int = 5, warmups: int = 1, timeout: float = 180.0, rate_lim
             busy_before, started = cpu.machine_busy_seconds(), time.monotonic()
             child = subprocess.run([sys.executable, "-m", "tests.load.bench_counts", "--child", str(out),
                                     "--runs", str(runs), "--warmups", str(warmups)],
-                                   env=env, capture_output=True, text=True, timeout=timeout)
+                                   env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout)
             result.seconds = time.monotonic() - started
             result.machine_busy = ((cpu.machine_busy_seconds() - busy_before)
                                    / (result.seconds * (os.cpu_count() or 1)))

@@ -115,7 +115,7 @@ def summary(raw: Baselines | None, counts: CountsResult | None, oneway: OnewayRe
             rows.append((f"machine CPU busy during {name}", part.busy_summary))
     width = max((len(name) for name, _ in rows), default=0)
     return ["", "summary (same run, same machine; not a pass/fail test)",
-            *(f"  {name:<{width}}  {value:>22}" for name, value in rows)]
+            *(f"  {name:<{width}}  {value:>24}" for name, value in rows)]
 
 
 def main(argv: list[str] | None = None) -> int:
