@@ -22,6 +22,9 @@ from db.sql import is_postgresql
 from pipeline.jobs import Job, JobSpec
 from usecases.ports import OutboxPolicy, Sender, SessionFactory
 
+# How long a sweeper holds the rows it is sending (it commits its claim first).
+LEASE = timedelta(seconds=10)
+
 
 def write_jobs(session: Session, specs: list[JobSpec], now: datetime, policy: OutboxPolicy) -> list[Job]:
     """Outbox rows for `specs`; the jobs to publish after commit.
@@ -56,15 +59,27 @@ def mark_published(session: Session, outbox_ids: list[int], now: datetime) -> No
     if not outbox_ids:
         return
     ids = sorted(outbox_ids)
-    message_ids = select(Outbox.message_id).where(Outbox.id.in_(ids))
+    if is_postgresql(session):
+        # One statement: the messages of the rows this call marked.
+        # (Core tables: the ORM's bulk UPDATE does not take a CTE.)
+        outbox, messages = Outbox.__table__, Message.__table__
+        marked = (update(outbox).where(outbox.c.id.in_(ids), outbox.c.published_at.is_(None))
+                  .values(published_at=now).returning(outbox.c.message_id).cte("marked"))
+        session.execute(update(messages).where(messages.c.id.in_(select(marked.c.message_id)),
+                                               messages.c.queued_at.is_(None))
+                        .values(queued_at=now).add_cte(marked))
+        return
     session.execute(update(Outbox).where(Outbox.id.in_(ids), Outbox.published_at.is_(None))
                     .values(published_at=now))
-    session.execute(update(Message).where(Message.id.in_(message_ids), Message.queued_at.is_(None))
+    session.execute(update(Message).where(Message.id.in_(select(Outbox.message_id).where(Outbox.id.in_(ids))),
+                                          Message.queued_at.is_(None))
                     .values(queued_at=now))
 
 
 def make_marker(sessions: SessionFactory, clock: Callable[[], datetime]) -> Callable[[list[int]], None]:
-    """What a publisher calls with the outbox ids RabbitMQ took: one transaction per batch."""
+    """What a publisher calls with the outbox ids RabbitMQ took: one
+    transaction per call (the edge's publisher calls it once for every batch
+    confirmed since its previous call)."""
     def on_published(outbox_ids: list[int]) -> None:
         if not outbox_ids:
             return
@@ -91,12 +106,29 @@ def claim_unpublished(session: Session, *, now: datetime, limit: int = 500) -> l
 def sweep_outbox(sessions: SessionFactory, sender: Sender, now: datetime) -> int:
     """Publish every unpublished job whose time has come; return how many.
 
-    The rows stay claimed while they are sent and are marked in the same
-    transaction, so two sweepers never send the same row at once.
+    No transaction stays open while RabbitMQ is sent to: the rows are
+    claimed by leasing them (`available_at` moved LEASE on) and committed,
+    then sent, then marked. Another sweeper skips leased rows; a sweeper that
+    dies mid-send leaves them to be swept again when the lease ends; a send
+    that fails hands them back at once.
     """
     with UnitOfWork(sessions) as uow:
         jobs = claim_unpublished(uow.session, now=now)
+        ids = [job.outbox_id for job in jobs]
+        if ids:
+            uow.session.execute(update(Outbox).where(Outbox.id.in_(ids)).values(available_at=now + LEASE))
+        uow.commit()
+    if not jobs:
+        return 0
+    try:
         sender.send(jobs)
-        mark_published(uow.session, [job.outbox_id for job in jobs], now)
+    except Exception:
+        with UnitOfWork(sessions) as uow:
+            uow.session.execute(update(Outbox).where(Outbox.id.in_(ids), Outbox.published_at.is_(None))
+                                .values(available_at=now))
+            uow.commit()
+        raise
+    with UnitOfWork(sessions) as uow:
+        mark_published(uow.session, ids, now)
         uow.commit()
     return len(jobs)
