@@ -233,3 +233,21 @@ def test_the_same_number_written_twice_is_one_recipient(client, auth, business, 
     assert response.status_code == 202
     with UnitOfWork(sessions) as uow:
         assert uow.session.scalar(select(func.count()).select_from(Delivery)) == 1
+
+
+def test_a_token_outliving_its_account_sends_nothing(client, auth, sessions):
+    from sqlalchemy import delete
+
+    from db.models import Stream
+    gone = auth.user("business", username="gone", name="Gone")
+    headers = auth.headers(gone)
+    somchai = auth.user("mobile")
+    with UnitOfWork(sessions) as uow:
+        uow.session.execute(delete(Stream).where(Stream.user_id == gone.id))
+        uow.session.execute(delete(User).where(User.id == gone.id))
+        uow.commit()
+    answer = client.post("/v1/messages", json={"to": [somchai.id, "+66 81 234 7777"], "body": "hi"},
+                         headers=headers)
+    assert answer.status_code == 404
+    assert rows(sessions, Message) == [] and rows(sessions, Outbox) == []
+    assert [u.id for u in rows(sessions, User)] == [somchai.id]  # the new number's account rolled back too
