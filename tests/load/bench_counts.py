@@ -60,7 +60,9 @@ BODY_CHARS = 400  # as bench_oneway: with the frame's envelope about the raw bas
 ACCEPT = "edge: accept (HTTP)"
 PUBLISHER = "edge: publisher thread"
 ACK = "edge: ack (AckBuffer flush)"
-ORDER = (ACCEPT, PUBLISHER, "worker: deliver_message", "worker: send_push", "worker: fan_out_event", ACK)
+WORKER_PUBLISHER = "worker: publisher thread"  # none today: workers publish in the job's own thread
+ORDER = (ACCEPT, PUBLISHER, "worker: deliver_message", "worker: send_push", "worker: fan_out_event",
+         WORKER_PUBLISHER, ACK)
 COLUMNS = (("runs", "runs"), ("SQL", "statements"), ("tx", "transactions"), ("commit", "commits"),
            ("publish", "publishes"), ("brokerRT", "broker_round_trips"), ("redis cmd", "redis_commands"),
            ("redis RT", "redis_round_trips"), ("jobs", "jobs"))
@@ -84,7 +86,14 @@ class ScenarioCounts:
 
     def components(self) -> list[str]:
         seen = {c for run in self.runs for c in run}
-        return [c for c in ORDER if c in seen] + sorted(seen - set(ORDER))
+
+        def place(component: str) -> tuple[int, str]:
+            if component in ORDER:
+                return ORDER.index(component), ""
+            # another thread's work: beside its side's publisher
+            side = ORDER.index(WORKER_PUBLISHER if component.startswith("worker") else PUBLISHER)
+            return side, component
+        return sorted(seen, key=place)
 
     def per_message(self, component: str) -> tuple[dict[str, float], set[str]]:
         """Averages over the runs, and the fields that differed between runs."""
@@ -135,8 +144,8 @@ class CountsResult:
             "  runs: HTTP requests, jobs run or ack flushes per message; SQL: cursor executions (executemany once);",
             "  tx: transactions begun (tx − commit: ended by rollback, e.g. read-only); publish: AMQP basic.publish;",
             "  brokerRT: waits for the broker (confirm frames received + tx.commits); redis RT: a command alone or a",
-            "  pipeline; jobs: outbox rows written. Edge publisher: one batch per request here (its worst case;",
-            f"  under load a batch carries many messages). Ack path: {self.ack_path or 'n/a'}.",
+            "  pipeline; jobs: outbox rows written. The edge publisher's threads: one batch per request here (their",
+            f"  worst case; under load a batch carries many messages). Ack path: {self.ack_path or 'n/a'}.",
             f"  counted in {self.seconds:.1f} s; machine CPU busy meanwhile {self.machine_busy:.0%} "
             f"(of {os.cpu_count()} CPUs, every process; counts do not depend on it)",
         ]
@@ -291,7 +300,8 @@ class Lab:
         logging.getLogger().addHandler(self.problems)
         self.counters = counters
         self.settings = load_settings()
-        if worker_broker.settings.broker_url != self.settings.broker_url:
+        if getattr(getattr(worker_broker, "settings", None), "broker_url", self.settings.broker_url) \
+                != self.settings.broker_url:
             raise RuntimeError("workers.broker was imported before the environment was set")
         self.jobs: list = []
         self.app = create_app(self.settings, depths=FixedDepth(0), test_config={"TESTING": True})
@@ -305,11 +315,13 @@ class Lab:
         worker_broker.install_ports(dataclasses.replace(ports, publisher=RecordingPublisher(ports.publisher,
                                                                                             self.jobs)),
                                     push_sender=LoggingSender())
+        self.worker_publisher = worker_broker.runtime().ports.publisher
         self.broker = worker_broker.broker
         self.db = psycopg.connect(self.settings.database_url, autocommit=True)
         self.ack_path = ""
         self._phones = iter(range(10_000_000))
         self._roles: dict[int, str] = {}
+        self.online: list[int] = []
 
     # -- bookkeeping ------------------------------------------------------------
     def scalar(self, sql: str, *params):
@@ -319,8 +331,9 @@ class Lab:
         return self.scalar("SELECT count(*) FROM outbox")
 
     def wait_published(self, timeout: float = 15.0) -> None:
-        """The edge publisher flushed, and every job is marked published."""
+        """Both publishers flushed, and every job is marked published."""
         self.res.ports.publisher.flush(timeout)
+        self.worker_publisher.flush(timeout)
         deadline = time.monotonic() + timeout
         while self.scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL"):
             if time.monotonic() > deadline:
@@ -365,10 +378,21 @@ class Lab:
                                 token=f"bench-token-{user.id}", now=now)
             uow.commit()
             user_id = self._roles_add(user.id, role)
-        if online:  # a live session, as a socket's heartbeat writes it
-            self.res.ports.presence.refresh_session(user_id, f"bench-socket-{user_id}", "online",
-                                                    time.time() + 24 * 3600, time.time(), 3600)
+        if online:
+            self.online.append(user_id)
+            self.heartbeat(user_id)
         return user_id
+
+    def heartbeat(self, user_id: int) -> None:
+        """A live session, as a socket's heartbeat writes it."""
+        self.res.ports.presence.refresh_session(user_id, f"bench-socket-{user_id}", "online",
+                                                time.time() + 24 * 3600, time.time(), 3600)
+
+    def heartbeats(self) -> None:
+        """Before each run (not counted): Redis database 9 is shared with the
+        test suites, which flush it when they start."""
+        for user_id in self.online:
+            self.heartbeat(user_id)
 
     def _roles_add(self, user_id: int, role: str) -> int:
         self._roles[user_id] = role
@@ -394,8 +418,7 @@ class Lab:
         before = self.outbox_rows()
         with self.counters.phase(component):
             answer = work()
-            if component.startswith("edge"):
-                self.wait_published()
+            self.wait_published()
         self.counters.add(component, runs=1, jobs=self.outbox_rows() - before)
         return answer
 
@@ -499,10 +522,17 @@ def _scenarios(lab: Lab):
     }
 
 
+def _other_thread(phase: str, thread_name: str) -> str:
+    """Another thread's work while a phase is open: the publisher of that side, or the thread by name."""
+    if "publish" in thread_name.lower():
+        return WORKER_PUBLISHER if phase.startswith("worker") else PUBLISHER
+    return f"{phase.split(':')[0]}: thread {thread_name}"
+
+
 def child_main(out: Path, runs: int, warmups: int) -> None:
     from tests.load.counters import Counters
 
-    counters = Counters(lambda name: PUBLISHER if "publish" in name.lower() else f"thread {name}")
+    counters = Counters(_other_thread)
     counters.install()  # before any engine, client or channel exists
     lab = Lab(counters)
     data = {"scenarios": [], "ack_path": "", "other_threads": [], "problems": [], "error": None}
@@ -510,6 +540,7 @@ def child_main(out: Path, runs: int, warmups: int) -> None:
         for key, send in _scenarios(lab).items():
             scenario = {"key": key, "title": SCENARIOS[key], "runs": []}
             for n in range(warmups + runs):
+                lab.heartbeats()
                 counters.take()
                 send()
                 tallies = counters.take()

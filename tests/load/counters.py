@@ -50,13 +50,15 @@ class Tally:
 class Counters:
     """Tallies per component; `phase(name)` opens a component for the calling thread."""
 
-    def __init__(self, other_thread_name: Callable[[str], str] | None = None):
+    def __init__(self, other_thread_name: Callable[[str, str], str] | None = None):
+        """`other_thread_name(phase, thread name)` names the component another
+        thread's work is booked to while `phase` is open."""
         self._lock = threading.Lock()
         self._phase: str | None = None
         self._owner: threading.Thread | None = None
         self.tallies: dict[str, Tally] = defaultdict(Tally)
         self.other_threads: set[str] = set()
-        self._name_other = other_thread_name or (lambda name: f"thread {name}")
+        self._name_other = other_thread_name or (lambda _phase, name: f"thread {name}")
 
     # -- booking ------------------------------------------------------------
     def _component(self) -> str | None:
@@ -67,7 +69,7 @@ class Counters:
         if thread is self._owner:
             return phase
         self.other_threads.add(thread.name)
-        return self._name_other(thread.name)
+        return self._name_other(phase, thread.name)
 
     def book(self, **amounts: int) -> None:
         component = self._component()
