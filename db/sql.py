@@ -35,9 +35,10 @@ def insert_ignoring_conflicts_returning(session: Session, model, rows: list[dict
     return session.execute(statement.returning(*returning)).all()
 
 
-def lock_rows(session: Session, model, key: str, keys: list, columns: list[str]) -> dict:
-    """Lock the rows of `model` whose `key` is in `keys` for this transaction,
-    in one statement and in ascending key order; {key: (columns…)} of each.
+def lock_rows(session: Session, model, key: str, keys, columns: list[str]) -> dict:
+    """Lock the rows of `model` whose `key` is in `keys` (a list, or a
+    SELECT of keys) for this transaction, in one statement and in ascending
+    key order; {key: (columns…)} of each.
 
     PostgreSQL: `SELECT … ORDER BY key FOR NO KEY UPDATE` — rows are locked
     as they leave the sort, so in key order, and in the mode an UPDATE of a
@@ -46,16 +47,18 @@ def lock_rows(session: Session, model, key: str, keys: list, columns: list[str])
     RETURNING, which takes the database's write lock (a SELECT would take a
     read lock only, and two writers upgrading theirs deadlock).
     """
-    if not keys:
-        return {}
+    if isinstance(keys, (list, tuple, set, frozenset)):
+        if not keys:
+            return {}
+        keys = sorted(keys)
     table = model.__table__
     key_column = table.c[key]
     selected = [key_column, *(table.c[name] for name in columns)]
     if is_postgresql(session):
-        statement = (select(*selected).where(key_column.in_(sorted(keys))).order_by(key_column)
+        statement = (select(*selected).where(key_column.in_(keys)).order_by(key_column)
                      .with_for_update(key_share=True))
     else:
-        statement = (update(table).where(key_column.in_(sorted(keys)))
+        statement = (update(table).where(key_column.in_(keys))
                      .values({key: key_column}).returning(*selected))
     return {row[0]: tuple(row[1:]) for row in session.execute(statement)}
 

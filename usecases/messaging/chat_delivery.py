@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import literal, select
+from sqlalchemy import Select, literal, select
 from sqlalchemy.orm import Session
 
-from usecases.chat.conversations import active_member_ids
 from db.sql import insert_from_select_ignoring_conflict
 from db.models import ConversationMember, Delivery, Message
 from pipeline import status
@@ -15,20 +14,28 @@ from pipeline import status
 CATCH_UP_MESSAGES = 100
 
 
-def ensure_chat_deliveries(session: Session, conversation_id: int, seq: int) -> list[int]:
-    """Delivery rows for every current member, for this message and any earlier
-    one of the conversation still without rows; returns the member ids.
+def current_members(conversation_id: int) -> Select:
+    """The ids of the conversation's current members, as a query: the
+    delivery job locks their streams with it (lock_streams) in the statement
+    that reads them."""
+    return select(ConversationMember.user_id).where(ConversationMember.conversation_id == conversation_id,
+                                                    ConversationMember.left_at.is_(None))
 
-    One INSERT … SELECT: the rows are made in the database, in (message,
-    member) order, so concurrent jobs of the conversation insert in the
-    same order and wait on each other's rows instead of deadlocking.
+
+def ensure_chat_deliveries(session: Session, conversation_id: int, seq: int, members: list[int]) -> None:
+    """Delivery rows for each of `members` (the current members, streams
+    locked), for this message and any earlier one of the conversation still
+    without rows.
+
+    One INSERT … SELECT: the rows are made in the database. Two jobs that
+    would insert the same (message, member) row both hold that member's
+    stream lock first, so they never wait on each other's rows in a cycle.
 
     (The sender's own copy — for their other devices — needs no receipt:
     position_pending marks it read as it places it.)
     """
-    members = active_member_ids(session, conversation_id)
     if not members:
-        return members
+        return
     rows = (select(Message.id, ConversationMember.user_id, literal(status.ACCEPTED), Message.created_at)
             .join(ConversationMember, (ConversationMember.conversation_id == Message.conversation_id)
                   & ConversationMember.user_id.in_(members))
@@ -38,4 +45,3 @@ def ensure_chat_deliveries(session: Session, conversation_id: int, seq: int) -> 
             .order_by(Message.id, ConversationMember.user_id))
     insert_from_select_ignoring_conflict(session, Delivery, ["message_id", "recipient_id", "status", "accepted_at"],
                                          rows, ["message_id", "recipient_id"])
-    return members

@@ -13,9 +13,10 @@ from db.models import Message
 from pipeline.errors import MessageNotFound
 from pipeline.frames import encode, message_frame
 from pipeline.rings import Ring
-from usecases.messaging.chat_delivery import ensure_chat_deliveries
+from usecases.messaging.chat_delivery import current_members, ensure_chat_deliveries
 from usecases.messaging.deliveries import Positioned, position_pending
 from usecases.messaging.push_plan import push_jobs
+from usecases.messaging.stream import lock_streams
 from usecases.ports import Ports
 
 log = logging.getLogger(__name__)
@@ -35,10 +36,14 @@ def deliver_message(ports: Ports, message_id: int, now: datetime) -> list[Positi
         ).first()
         if message is None:
             raise MessageNotFound(f"message {message_id} does not exist")
-        # One-way messages name their recipients; chat goes to the current members.
-        recipients = (list(message.recipient_ids) if message.conversation_id is None
-                      else ensure_chat_deliveries(uow.session, message.conversation_id, message.seq))
-        positioned = position_pending(uow.session, recipients, message_id, now)
+        # One-way messages name their recipients; chat goes to the current
+        # members, their streams locked before their rows are made.
+        if message.conversation_id is None:
+            last = lock_streams(uow.session, message.recipient_ids)
+        else:
+            last = lock_streams(uow.session, current_members(message.conversation_id))
+            ensure_chat_deliveries(uow.session, message.conversation_id, message.seq, sorted(last))
+        positioned = position_pending(uow.session, last, message_id, now)
         pushes = push_jobs(uow.session, ports, positioned, now)
         uow.commit()
     ring_positioned(ports, positioned)

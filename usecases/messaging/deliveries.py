@@ -12,9 +12,9 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.sql import update_rows
-from usecases.messaging.stream import lock_streams, message_payload, set_last_positions
+from usecases.messaging.stream import message_payload, set_last_positions
 from usecases.operations.dead_letters import record_unplaceable
-from db.models import Delivery, Message, Stream, User
+from db.models import Delivery, Device, Message, Stream, User
 from pipeline import status
 from pipeline.schedule import is_expired
 
@@ -30,6 +30,9 @@ class Positioned:
     recipient_id: int
     position: int
     payload: dict
+    # Whether the recipient had a push device when placed (read with the
+    # pending deliveries, for the push planner: no statement of its own).
+    has_device: bool = True
 
 
 class _Sender(NamedTuple):
@@ -46,13 +49,15 @@ _MESSAGE_COLUMNS = (Message.id, Message.kind, Message.conversation_id, Message.s
 _UNPLACEABLE = object()
 
 
-def position_pending(session: Session, recipient_ids, up_to_message_id: int, now: datetime) -> list[Positioned]:
+def position_pending(session: Session, last: dict[int, int], up_to_message_id: int,
+                     now: datetime) -> list[Positioned]:
     """Give every unpositioned delivery of the recipients up to this message a
     stream position, in acceptance (message id) order per recipient, and
-    mark it sent.
+    mark it sent. `last` is {recipient: last position} of the recipients'
+    streams, locked by the caller (usecases.messaging.stream.lock_streams:
+    one statement, user-id order).
 
-    All the recipients' streams are locked in one statement (user-id order),
-    their pending deliveries read in one query, positions counted here and
+    The pending deliveries are read in one query, positions counted here and
     written in one statement, and the streams' ends in one more.
 
     Whichever job runs first positions the earlier messages too, so the
@@ -65,11 +70,11 @@ def position_pending(session: Session, recipient_ids, up_to_message_id: int, now
     A chat message's copy in its own sender's stream (for their other
     devices) is `read` as it is placed: it needs no receipt.
     """
-    last = lock_streams(session, recipient_ids)
+    last = dict(last)
     payloads: dict[int, object] = {}
     placed, expired = [], []
     positioned: list[Positioned] = []
-    for delivery_id, recipient_id, message in _pending(session, sorted(last), up_to_message_id, now):
+    for delivery_id, recipient_id, has_device, message in _pending(session, sorted(last), up_to_message_id, now):
         if message.id not in payloads:
             payloads[message.id] = _evaluate(session, message, now)
         payload = payloads[message.id]
@@ -85,7 +90,7 @@ def position_pending(session: Session, recipient_ids, up_to_message_id: int, now
         placed.append({"id": delivery_id, "position": last[recipient_id],
                        "status": status.READ if own else status.SENT, "sent_at": now,
                        "delivered_at": now if own else None, "read_at": now if own else None})
-        positioned.append(Positioned(recipient_id, last[recipient_id], payload))
+        positioned.append(Positioned(recipient_id, last[recipient_id], payload, has_device))
     update_rows(session, Delivery, "id", placed)
     if expired:
         session.execute(update(Delivery).where(Delivery.id.in_(expired))
@@ -114,12 +119,15 @@ def _payload_unless_expired(message, sender, now: datetime) -> dict | None:
 
 
 def _pending(session: Session, recipient_ids: list[int], up_to_message_id: int, now: datetime):
-    """(delivery id, recipient, message columns) of every unplaced delivery
-    of the recipients up to the message, by recipient then acceptance."""
+    """(delivery id, recipient, whether they have a device, message columns)
+    of every unplaced delivery of the recipients up to the message, by
+    recipient then acceptance."""
     if not recipient_ids:
         return []
     rows = session.execute(
-        select(Delivery.id.label("delivery_id"), Delivery.recipient_id, *_MESSAGE_COLUMNS)
+        select(Delivery.id.label("delivery_id"), Delivery.recipient_id,
+               select(Device.id).where(Device.user_id == Delivery.recipient_id).exists().label("has_device"),
+               *_MESSAGE_COLUMNS)
         .join(Message, Message.id == Delivery.message_id)
         .join(User, User.id == Message.sender_id)
         .where(Delivery.recipient_id.in_(recipient_ids), Delivery.position.is_(None),
@@ -128,7 +136,7 @@ def _pending(session: Session, recipient_ids: list[int], up_to_message_id: int, 
                or_(Message.send_at.is_(None), Message.send_at <= now + CLOCK_SKEW))
         .order_by(Delivery.recipient_id, Delivery.message_id)
     ).all()
-    return [(row.delivery_id, row.recipient_id, row) for row in rows]
+    return [(row.delivery_id, row.recipient_id, bool(row.has_device), row) for row in rows]
 
 
 def expire_overdue(session: Session, now: datetime) -> int:

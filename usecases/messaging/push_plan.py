@@ -5,9 +5,10 @@ The `send_push` jobs are written in the delivery's own transaction, so a
 push is lost neither when RabbitMQ refuses the enqueue nor when the worker
 dies after its commit: the sweeper publishes whatever was not. A recipient
 with no registered device costs nothing (no job, no outbox row, no
-transaction): the devices are read once for all the recipients, before
-presence is asked, and a device registered after the delivery is not
-pushed that message. Presence that cannot be read counts as offline: a
+transaction): whether each recipient has a device is read with their
+pending deliveries (usecases.messaging.deliveries), before presence is
+asked, and a device registered after the delivery is not pushed that
+message. Presence that cannot be read counts as offline: a
 needless push beats a silent phone.
 """
 
@@ -16,10 +17,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Device
 from pipeline.contract import PUSH_QUEUE, SEND_PUSH
 from pipeline.jobs import Job, JobSpec
 from usecases.messaging.deliveries import Positioned
@@ -34,23 +33,16 @@ def push_jobs(session: Session, ports: Ports, positioned: list[Positioned], now:
     message that has offline recipients with a device (never its sender)."""
     if not ports.push.enabled:
         return []
-    others = [item for item in positioned if item.payload["sender"]["id"] != item.recipient_id]
-    reachable = _with_devices(session, sorted({item.recipient_id for item in others}))
-    online = _online(ports, sorted(reachable), now.timestamp())
+    reachable = [item for item in positioned
+                 if item.has_device and item.payload["sender"]["id"] != item.recipient_id]
+    online = _online(ports, sorted({item.recipient_id for item in reachable}), now.timestamp())
     users_of: dict[int, list[int]] = {}
-    for item in others:
-        if item.recipient_id in reachable and item.recipient_id not in online:
+    for item in reachable:
+        if item.recipient_id not in online:
             users_of.setdefault(item.payload["id"], []).append(item.recipient_id)
     specs = [JobSpec(PUSH_QUEUE, SEND_PUSH, (message_id, sorted(user_ids)), message_id=message_id)
              for message_id, user_ids in sorted(users_of.items())]
     return write_jobs(session, specs, now, ports.outbox)
-
-
-def _with_devices(session: Session, user_ids: list[int]) -> set[int]:
-    """Which of the users have at least one device (one query for all)."""
-    if not user_ids:
-        return set()
-    return set(session.scalars(select(Device.user_id).where(Device.user_id.in_(user_ids)).distinct()))
 
 
 def _online(ports: Ports, user_ids: list[int], now: float) -> set[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from usecases.chat.event_state import live_payloads
@@ -20,17 +20,19 @@ def lock_streams(session: Session, user_ids) -> dict[int, int]:
     """Take the users' stream locks for this transaction, all in one
     statement and in ascending user-id order (the one lock order of every
     writer of streams, so no deadlock); {user id: last position}.
+    `user_ids` is a list, or a SELECT of user ids (a conversation's members).
 
     Positions are handed out under these locks, so in commit order: a
     client never sees position N+1 committed before N.
 
     Raises:
-        LookupError: a user has no stream (every user gets one with the account).
+        LookupError: a user of the list has no stream (every user gets one
+            with the account).
     """
-    wanted = set(user_ids)
+    wanted = user_ids if isinstance(user_ids, Select) else set(user_ids)
     locked = {user_id: row[0] for user_id, row in
-              lock_rows(session, Stream, "user_id", sorted(wanted), ["last_position"]).items()}
-    if len(locked) != len(wanted):
+              lock_rows(session, Stream, "user_id", wanted, ["last_position"]).items()}
+    if isinstance(wanted, set) and len(locked) != len(wanted):
         raise LookupError(f"no stream for user(s) {sorted(wanted - set(locked))}")
     return locked
 
