@@ -72,8 +72,10 @@ SCENARIOS = {
     "b": "(b) one-way → 1 offline recipient with 1 device (push)",
     "c": "(c) chat, 10-member group: 1 online (acks → receipt), 9 offline (5 with a device)",
     "d": "(d) chat, 10-member group: all 10 online, each acks (→ receipts)",
+    "e": "(e) chat, 100-member group: 1 online (acks), 99 offline (50 with a device) — growth with offline members",
 }
-SHORT = {"a": "one-way online", "b": "one-way offline+push", "c": "group 10, 1 online", "d": "group 10, all online"}
+SHORT = {"a": "one-way online", "b": "one-way offline+push", "c": "group 10, 1 online", "d": "group 10, all online",
+         "e": "group 100, 1 online"}
 
 
 # -- the result (parent side) ------------------------------------------------------
@@ -514,11 +516,16 @@ def _scenarios(lab: Lab):
     offline_c = [lab.user(device=n < 4) for n in range(8)]
     # (d) all 10 hold a session (the sender too: its own copy comes as a frame as well).
     members_d = [lab.user(device=True, online=True) for _ in range(10)]
+    # (e) as (c) with 100 members: the sender and 49 of the 98 offline others have a device.
+    sender_e = lab.user(device=True)
+    online_e = lab.user(online=True)
+    offline_e = [lab.user(device=n % 2 == 0) for n in range(98)]
     return {
         "a": oneway_online,
         "b": oneway_offline,
         "c": group([sender_c, online_c, *offline_c], [online_c], pushes=4),
         "d": group(members_d, members_d, pushes=0),
+        "e": group([sender_e, online_e, *offline_e], [online_e], pushes=49),
     }
 
 
