@@ -201,7 +201,7 @@ def run_counts(runs: int = 5, warmups: int = 1, timeout: float = 180.0, rate_lim
             broker_url = services.create_vhost()
             out = Path(tmp) / "counts.json"
             env = {**os.environ, "DATABASE_URL": database_url, "BROKER_URL": broker_url,
-                   "REDIS_URL": services.redis_url(), "REDIS_NAMESPACE": namespace, "JWT_SECRET": JWT_SECRET,
+                   "REDIS_URL": services.bench_redis_url(), "REDIS_NAMESPACE": namespace, "JWT_SECRET": JWT_SECRET,
                    "HERALD_DATA_DIR": str(Path(tmp) / "data"), "RATE_LIMITS": "on" if rate_limits else "off",
                    "HERALD_DEMO": "off"}
             busy_before, started = cpu.machine_busy_seconds(), time.monotonic()
@@ -233,7 +233,7 @@ def _forget_namespace(namespace: str) -> None:
     import redis
 
     try:
-        client = redis.Redis.from_url(services.redis_url())
+        client = redis.Redis.from_url(services.bench_redis_url())
         keys = list(client.scan_iter(f"{namespace}:*", count=1000))
         if keys:
             client.delete(*keys)
@@ -391,8 +391,8 @@ class Lab:
                                                 time.time() + 24 * 3600, time.time(), 3600)
 
     def heartbeats(self) -> None:
-        """Before each run (not counted): Redis database 9 is shared with the
-        test suites, which flush it when they start."""
+        """Before each run (not counted), in case the sessions were lost
+        (bench_redis_url keeps them away from the test suites' flushes)."""
         for user_id in self.online:
             self.heartbeat(user_id)
 

@@ -43,3 +43,9 @@ def redis_url() -> str:
     # Redis keeps nothing on disk here; one numbered database per run and
     # our keys are prefixed, so a flush of that database is safe.
     return "redis://127.0.0.1:6379/9"
+
+
+def bench_redis_url() -> str:
+    # The counting bench's keys (presence) must outlive a run: test sessions
+    # flush database 9 when they start, so it keeps its namespace in 10.
+    return "redis://127.0.0.1:6379/10"
