@@ -80,7 +80,7 @@ def _forget_presence(redis_url: str) -> None:
     """User ids restart with every test: presence a socket of an earlier test
     left in this run's namespace would make a new user look online."""
     client = redis_lib.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(f"{REDIS_NAMESPACE}:*", count=1000))
+    keys = list(client.scan_iter(f"{REDIS_NAMESPACE}*", count=1000))
     if keys:
         client.delete(*keys)
 

@@ -4,6 +4,7 @@ hidden last seen, announcements of real changes only, typing relays."""
 from __future__ import annotations
 
 import dataclasses
+import uuid
 
 import json
 import time
@@ -134,7 +135,10 @@ def live(request, settings, sessions, publisher, redis_url):
     res = app.extensions["herald"]
     assert isinstance(res.ports.presence, InProcessPresence)  # embedded mode's choice
     if request.param == "redis":
-        res.ports = dataclasses.replace(res.ports, presence=RedisPresence.from_url(redis_url, REDIS_NAMESPACE))
+        # A namespace of its own: presence sweepers that sockets of earlier tests
+        # started keep running in this process and would sweep the same users.
+        namespace = f"{REDIS_NAMESPACE}-live-{uuid.uuid4().hex[:6]}"
+        res.ports = dataclasses.replace(res.ports, presence=RedisPresence.from_url(redis_url, namespace))
     rung: list[tuple[int, dict]] = []
     realtime.listen(lambda ring: rung.append((ring.user_id, json.loads(ring.text))))
     return app, res, realtime, rung
