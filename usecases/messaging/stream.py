@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Select, or_, select
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from usecases.chat.event_state import live_payloads
@@ -26,14 +27,14 @@ def lock_streams(session: Session, user_ids) -> dict[int, int]:
     client never sees position N+1 committed before N.
 
     Raises:
-        LookupError: a user of the list has no stream (every user gets one
-            with the account).
+        NoResultFound: a user of the list has no stream (damaged data: every
+            user gets one with the account); the job fails and retries.
     """
     wanted = user_ids if isinstance(user_ids, Select) else set(user_ids)
     locked = {user_id: row[0] for user_id, row in
               lock_rows(session, Stream, "user_id", wanted, ["last_position"]).items()}
     if isinstance(wanted, set) and len(locked) != len(wanted):
-        raise LookupError(f"no stream for user(s) {sorted(wanted - set(locked))}")
+        raise NoResultFound(f"no stream for user(s) {sorted(wanted - set(locked))}")
     return locked
 
 
