@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, literal, select
+from sqlalchemy.orm import Session, aliased
 
 from db.sql import insert_from_select_ignoring_conflict
 from db.models import ConversationMember, Delivery, Message
@@ -40,8 +40,26 @@ def ensure_chat_deliveries(session: Session, conversation_id: int, seq: int, mem
             .join(ConversationMember, (ConversationMember.conversation_id == Message.conversation_id)
                   & ConversationMember.user_id.in_(members))
             .where(Message.conversation_id == conversation_id, Message.seq <= seq,
-                   Message.seq > seq - CATCH_UP_MESSAGES,
-                   ~select(Delivery.id).where(Delivery.message_id == Message.id).exists())
+                   Message.seq > _last_with_rows(conversation_id, seq),
+                   ~_has_rows(Message))
             .order_by(Message.id, ConversationMember.user_id))
     insert_from_select_ignoring_conflict(session, Delivery, ["message_id", "recipient_id", "status", "accepted_at"],
                                          rows, ["message_id", "recipient_id"])
+
+
+def _has_rows(message):
+    return select(Delivery.id).where(Delivery.message_id == message.id).exists()
+
+
+def _last_with_rows(conversation_id: int, seq: int):
+    """The seq of the latest earlier message of the window that has rows (or
+    the window's start): only the messages after it can lack rows, since
+    every job makes rows for all the messages of its window that lack them.
+    Found walking down from seq - 1 — usually one probe, not one per
+    message of the window."""
+    earlier = aliased(Message)
+    latest = (select(earlier.seq)
+              .where(earlier.conversation_id == conversation_id, earlier.seq < seq,
+                     earlier.seq > seq - CATCH_UP_MESSAGES, _has_rows(earlier))
+              .order_by(earlier.seq.desc()).limit(1).scalar_subquery())
+    return func.coalesce(latest, seq - CATCH_UP_MESSAGES)
