@@ -11,7 +11,7 @@ from sqlalchemy import select
 from db.engine import UnitOfWork
 from db.models import Message
 from pipeline.errors import MessageNotFound
-from pipeline.frames import encode, message_frame
+from pipeline.frames import encode
 from pipeline.rings import Ring
 from usecases.messaging.chat_delivery import current_members, ensure_chat_deliveries
 from usecases.messaging.deliveries import Positioned, position_pending
@@ -53,10 +53,23 @@ def deliver_message(ports: Ports, message_id: int, now: datetime) -> list[Positi
 
 def ring_positioned(ports: Ports, positioned: list[Positioned]) -> None:
     """Ring every recipient at once (one round trip). Best effort: a lost
-    ring is recovered from the stream by position."""
-    rings = [Ring(item.recipient_id, item.position, encode(message_frame(item.position, item.payload)),
-                  item.payload["conversation_id"]) for item in positioned]
+    ring is recovered from the stream by position. Each message is encoded
+    once for all its recipients; only the position differs per frame."""
+    encoded: dict[int, str] = {}
+    rings = []
+    for item in positioned:
+        message_id = item.payload["id"]
+        if message_id not in encoded:
+            encoded[message_id] = encode(item.payload)
+        rings.append(Ring(item.recipient_id, item.position, message_frame_text(item.position, encoded[message_id]),
+                          item.payload["conversation_id"]))
     try:
         ports.realtime.ring_many(rings)
     except Exception as e:
         log.warning("could not ring %d recipient(s): %r", len(rings), e)
+
+
+def message_frame_text(position: int, encoded_message: str) -> str:
+    """encode(message_frame(position, message)) from the message's encoding:
+    the same text, without encoding the message again for every recipient."""
+    return f'{{"type":"message","position":{position},"message":{encoded_message}}}'
