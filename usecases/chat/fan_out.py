@@ -31,10 +31,20 @@ def fan_out_event(ports: Ports, event_key: str, kind: str, payload: dict, user_i
         live = live_payloads(uow.session, [(kind, stored)])[0]
         uow.commit()
     conversation_id = live.get("conversation_id")
-    rings = [Ring(user_id, position, encode(event_frame(kind, position, live)), conversation_id)
-             for user_id, position in placed]
+    rings = [Ring(user_id, position, text, conversation_id)
+             for (user_id, position), text in zip(placed, event_frame_texts(kind, live, [p for _, p in placed]))]
     try:
         ports.realtime.ring_many(rings)
     except Exception as e:  # the stream has it; the socket finds it by position
         log.warning("could not ring %d member(s) of a %s: %r", len(rings), kind, e)
     return placed
+
+
+def event_frame_texts(kind: str, payload: dict, positions: list[int]) -> list[str]:
+    """encode(event_frame(kind, position, payload)) for each position, the
+    payload encoded once for the whole audience (the position is the frame's
+    last key)."""
+    if "position" in payload or not positions:
+        return [encode(event_frame(kind, position, payload)) for position in positions]
+    head = encode(event_frame(kind, None, payload))[:-1]
+    return [f'{head},"position":{position}}}' for position in positions]
