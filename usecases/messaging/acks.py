@@ -7,9 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from db.engine import UnitOfWork
-from usecases.chat.reads import delivered_upto
 from usecases.chat.send import receipt_job
-from usecases.messaging.deliveries import mark_delivered, mark_read
+from usecases.messaging.deliveries import mark_delivered_with_receipts, mark_read
 from usecases.ports import Ports
 
 
@@ -21,9 +20,9 @@ def record_acks(ports: Ports, user_id: int, acked: int, read: int, now: datetime
     jobs = []
     with UnitOfWork(ports.sessions) as uow:
         if acked:
-            delivered = mark_delivered(uow.session, user_id, acked, now, conversation_id)
             # Chat senders learn "delivered" per conversation, up to a seq.
-            for chat_id, seq in delivered_upto(uow.session, user_id, delivered).items():
+            _, delivered_upto = mark_delivered_with_receipts(uow.session, user_id, acked, now, conversation_id)
+            for chat_id, seq in delivered_upto.items():
                 jobs.append(receipt_job(uow.session, ports.outbox, chat_id, user_id, "delivered", seq, now))
         if read:
             mark_read(uow.session, user_id, read, now, conversation_id)

@@ -150,17 +150,27 @@ def expire_overdue(session: Session, now: datetime) -> int:
 
 def mark_delivered(session: Session, user_id: int, up_to_position: int, now: datetime,
                    conversation_id: int | None = None) -> list[int]:
-    """A cumulative ack: everything up to the position reached the device.
+    """A cumulative ack: everything up to the position reached the device;
+    the ids of the messages it marked."""
+    return mark_delivered_with_receipts(session, user_id, up_to_position, now, conversation_id)[0]
+
+
+def mark_delivered_with_receipts(session: Session, user_id: int, up_to_position: int, now: datetime,
+                                 conversation_id: int | None = None) -> tuple[list[int], dict[int, int]]:
+    """`mark_delivered`, and for the chat messages it marked (not the user's
+    own): conversation → highest seq, what the senders' receipts say.
 
     The stream row is locked first, as the delivery actor does, so the two
     never wait on each other in opposite orders (deadlock). On PostgreSQL one
     statement: the deliveries' UPDATE finds its recipient through the stream's
     UPDATE (a CTE read by an InitPlan), so the stream row is locked before the
-    scan of the deliveries starts.
+    scan of the deliveries starts, and returns its messages' conversation and
+    seq (UPDATE … FROM messages). SQLite: three statements, in-process.
     """
     postgres = session.get_bind().dialect.name == "postgresql"
     greatest = func.greatest if postgres else func.max
-    streams, deliveries = Stream.__table__, Delivery.__table__  # Core: no ORM bulk-update bookkeeping
+    # Core tables: the ORM's bulk UPDATE takes neither the CTE nor RETURNING from another table.
+    streams, deliveries, messages = Stream.__table__, Delivery.__table__, Message.__table__
     acked = (update(streams).where(streams.c.user_id == user_id)
              .values(acked_position=greatest(streams.c.acked_position, up_to_position)))
     if postgres:
@@ -173,10 +183,21 @@ def mark_delivered(session: Session, user_id: int, up_to_position: int, now: dat
                                           deliveries.c.position <= up_to_position,
                                           deliveries.c.status.in_(status.predecessors(status.DELIVERED)),
                                           *_in_conversation(conversation_id))
-                 .values(status=status.DELIVERED, delivered_at=now).returning(deliveries.c.message_id))
-    if postgres:
-        statement = statement.add_cte(acked)
-    return list(session.execute(statement).scalars())
+                 .values(status=status.DELIVERED, delivered_at=now))
+    if not postgres:
+        ids = list(session.execute(statement.returning(deliveries.c.message_id)).scalars())
+        rows = session.execute(select(messages.c.id, messages.c.conversation_id, messages.c.seq,
+                                      messages.c.sender_id).where(messages.c.id.in_(ids))).all() if ids else []
+    else:
+        rows = session.execute(statement.where(deliveries.c.message_id == messages.c.id).add_cte(acked).returning(
+            deliveries.c.message_id.label("id"), messages.c.conversation_id, messages.c.seq,
+            messages.c.sender_id)).all()
+        ids = [row.id for row in rows]
+    upto: dict[int, int] = {}
+    for row in rows:
+        if row.conversation_id is not None and row.sender_id != user_id:
+            upto[row.conversation_id] = max(upto.get(row.conversation_id, 0), row.seq)
+    return ids, upto
 
 
 def mark_read(session: Session, user_id: int, up_to_position: int, now: datetime,
