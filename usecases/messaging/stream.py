@@ -38,11 +38,6 @@ def lock_streams(session: Session, user_ids) -> dict[int, int]:
     return locked
 
 
-def lock_stream(session: Session, user_id: int) -> int:
-    """`lock_streams` for one user: their last position."""
-    return lock_streams(session, [user_id])[user_id]
-
-
 def set_last_positions(session: Session, positions: dict[int, int]) -> None:
     """Each user's stream now ends at the given position (their streams locked), one statement."""
     update_rows(session, Stream, "user_id",
