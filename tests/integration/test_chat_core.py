@@ -111,3 +111,20 @@ def test_an_idempotency_key_makes_a_chat_resend_a_no_op_too(client, auth, sessio
     again = client.post(f"/v1/conversations/{conversation}/messages", json={"body": "once"}, headers=headers)
     assert again.json["id"] == first.json["id"] and again.headers["Idempotent-Replayed"] == "true"
     assert len(publisher.jobs) == 1
+
+
+def test_a_client_msg_id_older_than_a_day_is_refused_and_takes_no_seq(client, auth, sessions, publisher):
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+    a, b = auth.user("mobile"), auth.user("mobile")
+    conversation = direct(client, auth, a, b).json["id"]
+    url, headers = f"/v1/conversations/{conversation}/messages", auth.headers(a)
+    first = client.post(url, json={"body": "old", "client_msg_id": "c-old"}, headers=headers)
+    with UnitOfWork(sessions) as uow:
+        uow.session.execute(update(Message).values(created_at=datetime.now(timezone.utc) - timedelta(days=2)))
+        uow.commit()
+    again = client.post(url, json={"body": "old", "client_msg_id": "c-old"}, headers=headers)
+    assert (first.status_code, again.status_code) == (202, 409)
+    fresh = client.post(url, json={"body": "new", "client_msg_id": "c-new"}, headers=headers)
+    assert fresh.json["seq"] == 2  # the refused resend gave its seq back
