@@ -33,13 +33,3 @@ def advance_read_marker(session: Session, member: ConversationMember, up_to_seq:
         .values(status=status.READ, read_at=now, delivered_at=func.coalesce(Delivery.delivered_at, now)))
     session.flush()
     return True
-
-
-def delivered_upto(session: Session, user_id: int, message_ids: list[int]) -> dict[int, int]:
-    """For chat messages just delivered to `user_id`: conversation → highest seq."""
-    if not message_ids:
-        return {}
-    rows = session.execute(select(Message.conversation_id, func.max(Message.seq)).where(
-        Message.id.in_(message_ids), Message.conversation_id.is_not(None), Message.sender_id != user_id)
-        .group_by(Message.conversation_id)).all()
-    return {conversation_id: seq for conversation_id, seq in rows}
