@@ -1,7 +1,8 @@
 """`make bench`: the raw RabbitMQ baseline (publisher confirms per batch of
 100; a confirm per publish as a second line), the counts per message
 (statements, commits, publishes, Redis round trips, jobs per component;
-tests/load/bench_counts.py), the end-to-end one-way bench and the pipeline
+tests/load/bench_counts.py), the end-to-end one-way bench, the group chat
+bench (closed loop, then a fixed offered rate; tests/load/bench_chat.py) and the pipeline
 benchmarks (priority isolation, throughput scaling, recovery after kill -9;
 tests/load/bench_pipeline.py), in the same run on the same machine, and
 their ratios to the baseline.
@@ -11,7 +12,8 @@ bench removes its own database, vhost and processes in `finally`; SIGTERM
 is turned into SystemExit so those blocks run on `kill` too.
 
     .venv/bin/python -m tests.load.run_all [-n 20000] [--raw-single-messages 3000] [--counts-runs 5]
-        [-m 3000] [-r 50] [-c 16] [--only raw,counts,oneway,priority,scaling,recovery]
+        [-m 3000] [-r 50] [-c 16] [--only raw,counts,oneway,priority,scaling,recovery,chat]
+        [--chat-seconds 20] [--chat-rate 10] [--chat-open-seconds 20]
         [--backlog 100000] [--scaling-jobs 5000] …
 """
 
@@ -24,12 +26,12 @@ import time
 import traceback
 from dataclasses import dataclass
 
-from tests.load import bench_pipeline
+from tests.load import bench_chat, bench_pipeline
 from tests.load.bench_counts import CountsResult, run_counts
 from tests.load.bench_oneway import OnewayResult, add_arguments, config_from, pct, run_oneway
 from tests.load.raw_rabbitmq import BATCH, CONFIRM_BATCH, SINGLE, RawResult, run_raw
 
-PARTS = ("raw", "counts", "oneway", *bench_pipeline.PARTS)
+PARTS = ("raw", "counts", "oneway", *bench_pipeline.PARTS, "chat")
 
 
 @dataclass
@@ -68,7 +70,7 @@ def _terminate(signum, _frame):
 
 
 def summary(raw: Baselines | None, counts: CountsResult | None, oneway: OnewayResult | None, priority=None,
-            scaling=None, recovery=None) -> list[str]:
+            scaling=None, recovery=None, chat=None) -> list[str]:
     rows = []
     batched = raw.batched if raw is not None else None
     single = raw.single if raw is not None else None
@@ -110,6 +112,8 @@ def summary(raw: Baselines | None, counts: CountsResult | None, oneway: OnewayRe
         elif counts.problems:
             rows.append(("counts: warnings/errors logged meanwhile", f"{sum(n for _, n in counts.problems)}"))
     rows += bench_pipeline.summary_rows(priority, scaling, recovery)
+    if chat is not None:
+        rows += chat.summary_rows()
     for name, part in (("priority", priority), ("scaling", scaling), ("recovery", recovery)):
         if part is not None and part.busy_summary:
             rows.append((f"machine CPU busy during {name}", part.busy_summary))
@@ -129,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"comma-separated parts to run (default: all): {','.join(PARTS)}")
     add_arguments(parser)
     bench_pipeline.add_arguments(parser)
+    bench_chat.add_arguments(parser)
     args = parser.parse_args(argv)
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = set(parts) - set(PARTS)
@@ -163,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
             lambda: run_counts(args.counts_runs))
         run("oneway", f"\none-way end to end: {args.messages} messages to {args.recipients} recipients "
                       f"from {args.concurrency} threads …", lambda: run_oneway(config_from(args)))
+        run("chat", f"\ngroup chat: {bench_chat.SENDERS} senders closed loop for {args.chat_seconds:g} s, then "
+                    f"{args.chat_rate:g} msg/s offered for {args.chat_open_seconds:g} s …",
+            lambda: bench_chat.run_chat(bench_chat.config_from(args)))
         run("priority", f"\npriority isolation: high latency idle, then behind {args.backlog:,} low jobs …",
             lambda: bench_pipeline.run_priority(priority_config))
         run("scaling", f"\nthroughput scaling: {args.scaling_jobs:,} jobs per run …",
