@@ -144,3 +144,48 @@ def test_an_unknown_algorithm_setting_fails_at_start_up(tmp_path):
     settings = load_settings({"JWT_SECRET": SECRET, "JWT_ALGORITHM": "none", "HERALD_DATA_DIR": str(tmp_path)})
     with pytest.raises(RuntimeError):
         TokenConfig.from_settings(settings)
+
+
+# Verified claims are cached per exact token: a hit must answer as PyJWT would.
+
+def test_a_cached_token_is_refused_once_it_expires(monkeypatch):
+    import web.auth.tokens as tokens
+    token = jwt.encode(_claims(exp=int(datetime.now(timezone.utc).timestamp()) + 30), SECRET, algorithm="HS256")
+    assert verify_access_token(CONFIG, token).user_id == 42
+    assert verify_access_token(CONFIG, token).user_id == 42  # served from the cache
+    real_time = tokens.time.time
+    monkeypatch.setattr(tokens.time, "time", lambda: real_time() + 31)
+    monkeypatch.setattr(jwt.api_jwt, "datetime", _ShiftedDatetime)
+    with pytest.raises(InvalidToken, match="expired"):
+        verify_access_token(CONFIG, token)
+
+
+class _ShiftedDatetime(datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return datetime.now(tz) + timedelta(seconds=31)
+
+
+def test_the_cache_is_keyed_by_the_exact_token_and_config():
+    token = jwt.encode(_claims(), SECRET, algorithm="HS256")
+    verify_access_token(CONFIG, token)
+    with pytest.raises(InvalidToken):
+        verify_access_token(CONFIG, token[:-2] + ("AA" if token[-2:] != "AA" else "BB"))
+    with pytest.raises(InvalidToken):
+        verify_access_token(replace(CONFIG, verify_key="another-secret-" + "x" * 50), token)
+    with pytest.raises(InvalidToken):
+        verify_access_token(replace(CONFIG, audience="someone-else"), token)
+
+
+def test_the_cache_keeps_a_token_at_most_a_short_while_and_is_bounded():
+    from web.auth.tokens import _VerifiedTokens
+    cache = _VerifiedTokens(max_tokens=2, keep_seconds=10)
+    cache.put((CONFIG, "a"), "claims-a", exp=1_000, now=0)
+    assert cache.get((CONFIG, "a"), now=9.9) == "claims-a"
+    assert cache.get((CONFIG, "a"), now=10) is None  # kept 10 s, though exp is later
+    cache.put((CONFIG, "b"), "claims-b", exp=5, now=0)
+    assert cache.get((CONFIG, "b"), now=5) is None  # never past exp
+    for name in "cde":
+        cache.put((CONFIG, name), name, exp=1_000, now=0)
+    assert cache.get((CONFIG, "c"), now=1) is None  # only the two most recent are kept
+    assert cache.get((CONFIG, "d"), now=1) == "d" and cache.get((CONFIG, "e"), now=1) == "e"

@@ -7,6 +7,9 @@ missing claim, a bad signature or an expired token are all refused.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -16,6 +19,11 @@ from pipeline.errors import InvalidToken
 
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "role"]
 ASYMMETRIC = ("RS256", "ES256")
+# Verified claims are kept this long (never past the token's `exp`), for at
+# most this many tokens: a client sending many requests with one token pays
+# for one signature check, not one per request.
+VERIFIED_FOR_SECONDS = 60.0
+VERIFIED_MAX_TOKENS = 4096
 
 
 @dataclass(frozen=True)
@@ -68,19 +76,63 @@ def issue_access_token(config: TokenConfig, *, user_id: int, role: str,
     return jwt.encode(payload, config.signing_key, algorithm=config.algorithm)
 
 
+class _VerifiedTokens:
+    """A bounded LRU of tokens that verified: (config, exact token) → claims,
+    each until min(`exp`, verified + VERIFIED_FOR_SECONDS). Only successes
+    are kept; a token that once verified stays valid until its `exp` (the
+    other checks do not depend on time), so a hit answers as PyJWT would."""
+
+    def __init__(self, max_tokens: int, keep_seconds: float):
+        self._max, self._keep = max_tokens, keep_seconds
+        self._entries: OrderedDict[tuple[TokenConfig, str], tuple[Claims, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[TokenConfig, str], now: float) -> Claims | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if now >= entry[1]:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return entry[0]
+
+    def put(self, key: tuple[TokenConfig, str], claims: Claims, exp: float, now: float) -> None:
+        with self._lock:
+            self._entries[key] = (claims, min(exp, now + self._keep))
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_verified = _VerifiedTokens(VERIFIED_MAX_TOKENS, VERIFIED_FOR_SECONDS)
+
+
 def verify_access_token(config: TokenConfig, token: str) -> Claims:
     """The claims of a valid token.
 
     Raises:
         InvalidToken: for any token that is not valid right now.
     """
+    now, key = time.time(), (config, token)
+    claims = _verified.get(key, now)
+    if claims is not None:
+        return claims
     try:
         payload = jwt.decode(token, config.verify_key, algorithms=[config.algorithm],
                              audience=config.audience, issuer=config.issuer,
                              options={"require": REQUIRED_CLAIMS})
-        return Claims(user_id=int(payload["sub"]), role=str(payload["role"]), context=payload.get("ctx"))
+        claims = Claims(user_id=int(payload["sub"]), role=str(payload["role"]), context=payload.get("ctx"))
     except (jwt.PyJWTError, ValueError) as e:
         raise InvalidToken(_reason(e)) from None
+    # PyJWT refuses a token once now >= exp (no leeway is configured).
+    _verified.put(key, claims, float(payload["exp"]), now)
+    return claims
 
 
 def _reason(error: Exception) -> str:
