@@ -7,56 +7,21 @@ bounds below fail when someone brings back a statement per recipient.
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import select
 
 from db.engine import UnitOfWork
 from db.models import Outbox
 from realtime import InProcessPresence, InProcessRealtime
 from tests.support.chat import group
+from tests.support.statement_counts import counting_statements
 from workers.broker import install_ports, install_push_sender, worker_ports
 from workers.delivery import deliver_message
 from workers.fan_out import fan_out_event
 from workers.push import send_push
 from workers.push_sender import LoggingSender
-
-
-class Counter:
-    def __init__(self):
-        self.statements: list[str] = []
-        self.commits = 0
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-    def show(self, label: str) -> None:
-        print(f"\n{label}: {self.count} statements, {self.commits} commits")
-        for statement in self.statements:
-            print("   ", statement)
-
-
-@contextlib.contextmanager
-def counting():
-    """Counts on every engine (executemany counts once: one round trip)."""
-    counter = Counter()
-
-    def on_execute(conn, cursor, statement, parameters, context, executemany):
-        counter.statements.append(" ".join(statement.split())[:140])
-
-    def on_commit(conn):
-        counter.commits += 1
-
-    event.listen(Engine, "before_cursor_execute", on_execute)
-    event.listen(Engine, "commit", on_commit)
-    try:
-        yield counter
-    finally:
-        event.remove(Engine, "before_cursor_execute", on_execute)
-        event.remove(Engine, "commit", on_commit)
 
 
 @pytest.fixture
@@ -100,10 +65,10 @@ def test_a_one_way_message_to_one_offline_recipient_with_a_device(client, auth, 
     warm = client.post("/v1/messages", json={"to": [somchai.id], "body": "warm"}, headers=headers).json["id"]
     deliver_message.fn(warm)
     message_id = client.post("/v1/messages", json={"to": [somchai.id], "body": "hi"}, headers=headers).json["id"]
-    with counting() as delivering:
+    with counting_statements() as delivering:
         deliver_message.fn(message_id)
     jobs = push_jobs(sessions, message_id)
-    with counting() as pushing:
+    with counting_statements() as pushing:
         run_jobs(jobs)
     delivering.show("one-way, 1 offline recipient: deliver_message (and the marker's commit)")
     pushing.show(f"one-way, 1 offline recipient: {len(jobs)} send_push job(s)")
@@ -118,7 +83,7 @@ def test_a_one_way_message_to_an_offline_recipient_without_a_device_starts_no_pu
     business, somchai = auth.user("business", username="acme"), auth.user("mobile")
     headers = auth.headers(business)
     message_id = client.post("/v1/messages", json={"to": [somchai.id], "body": "hi"}, headers=headers).json["id"]
-    with counting() as delivering:
+    with counting_statements() as delivering:
         deliver_message.fn(message_id)
     delivering.show("one-way, 1 offline recipient without a device: deliver_message")
     assert push_jobs(sessions, message_id) == []
@@ -136,10 +101,10 @@ def chat_message_costs(client, auth, sessions, presence, members: int, with_devi
     for body in ("warm", "hi"):
         message_id = client.post(f"/v1/conversations/{conversation}/messages", json={"body": body},
                                  headers=auth.headers(sender)).json["id"]
-        with counting() as delivering:
+        with counting_statements() as delivering:
             deliver_message.fn(message_id)
         jobs = push_jobs(sessions, message_id)
-        with counting() as pushing:
+        with counting_statements() as pushing:
             run_jobs(jobs)
     delivering.show(f"chat, {members} members (1 online; {with_devices} offline with devices): deliver_message")
     pushing.show(f"chat, {members} members: {len(jobs)} send_push job(s)")
@@ -164,7 +129,7 @@ def test_an_event_fans_out_in_the_same_statements_whatever_the_audience(client, 
     for members in (3, 10):
         sender, *others = [auth.user("mobile") for _ in range(members)]
         conversation = group(client, auth, sender, others)
-        with counting() as fanning:
+        with counting_statements() as fanning:
             fan_out_event.fn(f"test-{members}", "member_joined",
                              {"conversation_id": conversation, "user_id": sender.id},
                              [sender.id, *(o.id for o in others)])

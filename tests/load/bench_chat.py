@@ -44,8 +44,7 @@ import requests
 
 from db.migrate import upgrade
 from tests.load import cpu
-from tests.load.bench_oneway import (create_users, log_events, log_problems, pct, spawn_web, spawn_worker,
-                                     stack_env)
+from tests.load.bench_oneway import create_users, pct, spawn_web, spawn_worker, stack_env, tear_down
 from tests.load.receivers import ReceiverReport, run_receivers
 from tests.support import services
 from tests.support.processes import Process
@@ -429,16 +428,7 @@ def run_chat(config: ChatConfig) -> ChatResult:
             phase_of.get(message_id, result.closed).frames.append((message_id, position, at))
         return result
     finally:
-        if receivers is not None and receivers.is_alive():
-            receivers.kill()
-        for process in started:
-            result.log_problems[process.name] = log_problems(process)
-            result.log_events.update(log_events(process))
-            process.stop()
-        if database_url:
-            services.drop_database(database_url)
-        if broker_url:
-            services.delete_vhost(broker_url)
+        tear_down(result, receivers, started, database_url, broker_url)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

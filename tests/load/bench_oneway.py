@@ -462,18 +462,24 @@ def run_oneway(config: OnewayConfig) -> OnewayResult:
         result.stages = stage_percentiles(database_url, ids)
         return result
     finally:
-        if receivers is not None and receivers.is_alive():
-            receivers.kill()
-        for process in started:
-            # Read before stopping: shutdown noise (dramatiq logs "Killing
-            # worker process" when killpg's SIGTERM meets its own) is not load.
-            result.log_problems[process.name] = log_problems(process)
-            result.log_events.update(log_events(process))
-            process.stop()
-        if database_url:
-            services.drop_database(database_url)
-        if broker_url:
-            services.delete_vhost(broker_url)
+        tear_down(result, receivers, started, database_url, broker_url)
+
+
+def tear_down(result, receivers, started: list[Process], database_url: str | None, broker_url: str | None) -> None:
+    """Stop the receivers and the stack's processes (their logs read into `result`
+    first), then remove the bench's database and vhost."""
+    if receivers is not None and receivers.is_alive():
+        receivers.kill()
+    for process in started:
+        # Read before stopping: shutdown noise (dramatiq logs "Killing
+        # worker process" when killpg's SIGTERM meets its own) is not load.
+        result.log_problems[process.name] = log_problems(process)
+        result.log_events.update(log_events(process))
+        process.stop()
+    if database_url:
+        services.drop_database(database_url)
+    if broker_url:
+        services.delete_vhost(broker_url)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
