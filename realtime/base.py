@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Protocol
 
-from pipeline.rings import RESYNC, Ring
+from pipeline.rings import Ring
 
-# Called with every ring heard by this process (RESYNC: its text is empty).
+# Called with every ring heard by this process (pipeline.rings.RESYNC: its text is empty).
 Listener = Callable[[Ring], None]
-
-__all__ = ["Listener", "Realtime", "RESYNC", "Ring"]
 
 
 class Realtime(Protocol):

@@ -43,7 +43,6 @@ class SocketPolicy:
     send_queue_limit: int = 1000
     ticket_ttl_seconds: int = 30
     allowed_origins: tuple[str, ...] = ()
-    typing_ttl_seconds: int = 5
 
 
 @dataclass

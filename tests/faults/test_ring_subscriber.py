@@ -11,7 +11,7 @@ import time
 import redis
 
 from pipeline.channels import user_channel
-from realtime.base import RESYNC
+from pipeline.rings import RESYNC
 from realtime.redis_backend import RedisRealtime
 
 NAMESPACE = "faults-subscriber"

@@ -202,7 +202,7 @@ def test_typing_reaches_the_other_members_once_a_second_and_strangers_get_not_fo
     for state in ("start", "start", "stop"):  # the second start is within the second: dropped
         assert commands.handle(res, me.id, typing(chat, state), None, mine) == []
     expected = [{"type": "typing", "conversation_id": chat, "user_id": me.id, "state": state,
-                 "expires_in": res.sockets.typing_ttl_seconds} for state in ("start", "stop")]
+                 "expires_in": res.ports.chat.typing_ttl_seconds} for state in ("start", "stop")]
     assert frames_to(rung, friend, "typing") == expected == frames_to(rung, other, "typing")
     assert frames_to(rung, me, "typing") == [] and frames_to(rung, stranger, "typing") == []
     theirs = SocketSignals(res, stranger.id, "phone", None)

@@ -178,14 +178,21 @@ def test_the_cache_is_keyed_by_the_exact_token_and_config():
 
 
 def test_the_cache_keeps_a_token_at_most_a_short_while_and_is_bounded():
-    from web.auth.tokens import _VerifiedTokens
-    cache = _VerifiedTokens(max_tokens=2, keep_seconds=10)
-    cache.put((CONFIG, "a"), "claims-a", exp=1_000, now=0)
-    assert cache.get((CONFIG, "a"), now=9.9) == "claims-a"
-    assert cache.get((CONFIG, "a"), now=10) is None  # kept 10 s, though exp is later
-    cache.put((CONFIG, "b"), "claims-b", exp=5, now=0)
-    assert cache.get((CONFIG, "b"), now=5) is None  # never past exp
+    from web.auth.tokens import make_verified_cache
+    clock = [0.0]
+    cache = make_verified_cache(max_tokens=2, keep_seconds=10, timer=lambda: clock[0])
+    cache[(CONFIG, "a")] = ("claims-a", 1_000)
+    clock[0] = 9.9
+    assert cache.get((CONFIG, "a")) == ("claims-a", 1_000)
+    clock[0] = 10
+    assert cache.get((CONFIG, "a")) is None  # kept 10 s, though exp is later
+    clock[0] = 0
+    cache[(CONFIG, "b")] = ("claims-b", 5)
+    clock[0] = 5
+    assert cache.get((CONFIG, "b")) is None  # never past exp
+    clock[0] = 0
     for name in "cde":
-        cache.put((CONFIG, name), name, exp=1_000, now=0)
-    assert cache.get((CONFIG, "c"), now=1) is None  # only the two most recent are kept
-    assert cache.get((CONFIG, "d"), now=1) == "d" and cache.get((CONFIG, "e"), now=1) == "e"
+        cache[(CONFIG, name)] = (name, 1_000)
+    clock[0] = 1
+    assert cache.get((CONFIG, "c")) is None  # only the two most recent are kept
+    assert cache.get((CONFIG, "d")) == ("d", 1_000) and cache.get((CONFIG, "e")) == ("e", 1_000)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import jwt
+from cachetools import TLRUCache
 
 from pipeline.errors import InvalidToken
 
@@ -76,41 +76,18 @@ def issue_access_token(config: TokenConfig, *, user_id: int, role: str,
     return jwt.encode(payload, config.signing_key, algorithm=config.algorithm)
 
 
-class _VerifiedTokens:
-    """A bounded LRU of tokens that verified: (config, exact token) → claims,
-    each until min(`exp`, verified + VERIFIED_FOR_SECONDS). Only successes
-    are kept; a token that once verified stays valid until its `exp` (the
-    other checks do not depend on time), so a hit answers as PyJWT would."""
-
-    def __init__(self, max_tokens: int, keep_seconds: float):
-        self._max, self._keep = max_tokens, keep_seconds
-        self._entries: OrderedDict[tuple[TokenConfig, str], tuple[Claims, float]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[TokenConfig, str], now: float) -> Claims | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            if now >= entry[1]:
-                del self._entries[key]
-                return None
-            self._entries.move_to_end(key)
-            return entry[0]
-
-    def put(self, key: tuple[TokenConfig, str], claims: Claims, exp: float, now: float) -> None:
-        with self._lock:
-            self._entries[key] = (claims, min(exp, now + self._keep))
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+def make_verified_cache(max_tokens: int, keep_seconds: float, timer=lambda: time.time()) -> TLRUCache:
+    """A bounded LRU of tokens that verified: (config, exact token) → (claims,
+    exp), each kept until min(`exp`, verified + `keep_seconds`). Only
+    successes are kept; a token that once verified stays valid until its
+    `exp` (the other checks do not depend on time), so a hit answers as
+    PyJWT would. Not thread-safe by itself: callers hold `_verified_lock`."""
+    return TLRUCache(maxsize=max_tokens, ttu=lambda _key, entry, now: min(entry[1], now + keep_seconds),
+                     timer=timer)
 
 
-_verified = _VerifiedTokens(VERIFIED_MAX_TOKENS, VERIFIED_FOR_SECONDS)
+_verified = make_verified_cache(VERIFIED_MAX_TOKENS, VERIFIED_FOR_SECONDS)
+_verified_lock = threading.Lock()
 
 
 def verify_access_token(config: TokenConfig, token: str) -> Claims:
@@ -119,10 +96,11 @@ def verify_access_token(config: TokenConfig, token: str) -> Claims:
     Raises:
         InvalidToken: for any token that is not valid right now.
     """
-    now, key = time.time(), (config, token)
-    claims = _verified.get(key, now)
-    if claims is not None:
-        return claims
+    key = (config, token)
+    with _verified_lock:
+        hit = _verified.get(key)
+    if hit is not None:
+        return hit[0]
     try:
         payload = jwt.decode(token, config.verify_key, algorithms=[config.algorithm],
                              audience=config.audience, issuer=config.issuer,
@@ -131,7 +109,8 @@ def verify_access_token(config: TokenConfig, token: str) -> Claims:
     except (jwt.PyJWTError, ValueError) as e:
         raise InvalidToken(_reason(e)) from None
     # PyJWT refuses a token once now >= exp (no leeway is configured).
-    _verified.put(key, claims, float(payload["exp"]), now)
+    with _verified_lock:
+        _verified[key] = (claims, float(payload["exp"]))
     return claims
 
 

@@ -51,7 +51,7 @@ class SocketSignals:
             NotFound: the user is not a member (answered as an error frame).
         """
         conversation_id, state = raw["conversation_id"], raw["state"]
-        relays = gate(self._relays, conversation_id, state, time.monotonic(), self.res.sockets.typing_ttl_seconds)
+        relays = gate(self._relays, conversation_id, state, time.monotonic(), self.res.ports.chat.typing_ttl_seconds)
         if relays is None:
             return []
         self._relays = relays
