@@ -12,6 +12,7 @@ from pipeline.errors import ConversationClosed, Forbidden, LastOwner, NotAGroup
 # Event kinds appended to the members' streams.
 MEMBER_ADDED, MEMBER_REMOVED, MEMBER_LEFT = "member_added", "member_removed", "member_left"
 ROLE_CHANGED, CONVERSATION_CLOSED = "role_changed", "conversation_closed"
+CONVERSATION_REOPENED = "conversation_reopened"  # an admin reopened it (the console)
 
 
 @dataclass(frozen=True)

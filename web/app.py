@@ -101,8 +101,9 @@ def _register_blueprints(app: Flask) -> None:
     from web.blueprints import presence, privacy
     from web.blueprints import conversation_members, conversation_messages, conversation_status
     from web.blueprints import blocks, message_changes, reactions
+    from web.blueprints import admin_conversations, admin_dashboard, admin_messages
 
     for module in (ops, apidocs, auth, messages, conversations, ws, devices, admin_api, admin_pages,
                    presence, privacy, conversation_messages, conversation_members, conversation_status,
-                   message_changes, reactions, blocks):
+                   message_changes, reactions, blocks, admin_dashboard, admin_messages, admin_conversations):
         app.register_blueprint(module.bp)

@@ -15,14 +15,17 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("conversation_id", "seq", name="uq_message_conversation_seq"),
         UniqueConstraint("sender_id", "client_msg_id", name="uq_message_sender_client_id"),
+        # A sender's messages newest first (the admin console's search) without sorting them all.
+        Index("ix_message_sender_newest", "sender_id", "id"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    sender_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    sender_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(16))
     body: Mapped[str] = mapped_column(Text)
     priority: Mapped[str] = mapped_column(String(8))
     recipient_ids: Mapped[list] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    # Indexed: the console's time ranges and the dashboard's accepted per minute.
+    created_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
     queued_at: Mapped[datetime | None] = mapped_column(Timestamp)
     # Scheduled sends wait in the broker's delay queue until send_at;
     # undelivered recipients turn `expired` at expires_at.
@@ -79,7 +82,8 @@ class Outbox(Base):
         ),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    # Indexed: a message's jobs (its page in the console, a dead letter's delivery job).
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
     queue_name: Mapped[str] = mapped_column(String(100))
     actor_name: Mapped[str] = mapped_column(String(100))
     args: Mapped[list] = mapped_column(JSON)

@@ -53,7 +53,7 @@ def test_only_an_admin_password_logs_in_and_the_cookie_is_httponly_and_lax(clien
     assert log_in(client, "root", "wrong").status_code == 401
     assert client.get("/admin/dead-letters").status_code == 302
     response = log_in(client)
-    assert response.status_code == 302 and response.location == "/admin/dead-letters"
+    assert response.status_code == 302 and response.location == "/admin/dashboard"
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("herald_admin=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert client.get("/admin/dead-letters").status_code == 200
@@ -65,8 +65,8 @@ def test_login_returns_to_a_local_page_only(client, admin):
         return client.post(f"/admin/login?next={next_page}", data=form).location
 
     assert landing("/admin/dead-letters/7") == "/admin/dead-letters/7"
-    assert landing("https://evil.example/") == "/admin/dead-letters"
-    assert landing("//evil.example/") == "/admin/dead-letters"
+    assert landing("https://evil.example/") == "/admin/dashboard"
+    assert landing("//evil.example/") == "/admin/dashboard"
 
 
 def test_every_post_needs_the_csrf_token(client, admin, sessions):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from db.sql import insert_ignoring_conflict
 from db.models import DeadLetter, Delivery, Message, Outbox
 from pipeline import status
-from pipeline.contract import DELIVERY_ACTORS, NORMAL, delivery_queue
+from pipeline.contract import DELIVERY_ACTORS, NORMAL, SEND_PUSH, delivery_queue
 from pipeline.failures import error_text
 
 DEAD, REQUEUED, DISCARDED = "dead", "requeued", "discarded"
@@ -48,14 +48,17 @@ def record_dead_letter(session: Session, job: FailedJob, now: datetime) -> bool:
     """Record the job once (by Dramatiq message id) and fail its message's
     unplaced deliveries; True when this call recorded it."""
     message = message_of(session, job.actor_name, job.args)
+    # A dead push job names its message too, so the message's page shows it
+    # (its deliveries are placed already: nothing to fail).
+    about = message or pushed_message_of(session, job.actor_name, job.args)
     inserted = insert_ignoring_conflict(session, DeadLetter, {
         "job_id": job.job_id, "queue_name": job.queue_name, "actor_name": job.actor_name,
         "job_args": list(job.args), "reason": job.reason[:100], "attempts": job.attempts,
         "first_error": job.first_error, "last_error": job.last_error,
         "first_failed_at": job.first_failed_at, "created_at": now, "state": DEAD,
-        "message_id": message.id if message else None,
-        "recipient_id": message.recipient_ids[0] if message and message.recipient_ids else None,
-        "sender_id": message.sender_id if message else None}, ["job_id"])
+        "message_id": about.id if about else None,
+        "recipient_id": about.recipient_ids[0] if about and about.recipient_ids else None,
+        "sender_id": about.sender_id if about else None}, ["job_id"])
     if inserted and message is not None:
         _fail_unplaced(session, message.id, _failed_by(job), now)
     return inserted
@@ -102,6 +105,13 @@ def _failed_by(job: FailedJob) -> str:
 def message_of(session: Session, actor_name: str, args: list) -> Message | None:
     """The Herald message a deliver_message job is about, if it exists."""
     if actor_name not in DELIVERY_ACTORS.values() or not args or type(args[0]) is not int:
+        return None
+    return session.get(Message, args[0])
+
+
+def pushed_message_of(session: Session, actor_name: str, args: list) -> Message | None:
+    """The Herald message a send_push job is about, if it exists."""
+    if actor_name != SEND_PUSH or not args or type(args[0]) is not int:
         return None
     return session.get(Message, args[0])
 

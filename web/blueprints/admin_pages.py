@@ -35,7 +35,7 @@ def check_csrf():
 
 @bp.get("")
 def home():
-    return redirect(url_for(".dead_letters"))
+    return redirect(url_for("admin_dashboard.dashboard"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -50,7 +50,7 @@ def login():
         return render_template("admin/login.html", error="Wrong username or password, or not an admin account.",
                                username=username), 401
     session.log_in(user)
-    return redirect(forms.local(request.args.get("next")) or url_for(".dead_letters"))
+    return redirect(forms.local(request.args.get("next")) or url_for("admin_dashboard.dashboard"))
 
 
 @bp.post("/logout")
