@@ -67,6 +67,10 @@ def _add_operator_commands(commands) -> None:
     workers.add_argument("--dry-run", action="store_true", help="print the dramatiq command instead")
     workers.set_defaults(handler=_workers)
 
+    status = commands.add_parser("status", help="queue depths and consumers, outbox backlog, dead letters, breakers")
+    status.add_argument("--json", action="store_true", help="print the snapshot as JSON")
+    status.set_defaults(handler=_status)
+
     rabbit = commands.add_parser("rabbitmq", help="broker topology").add_subparsers(required=True, metavar="ACTION")
     definitions = rabbit.add_parser("definitions", help="print the definitions JSON RabbitMQ imports at boot")
     definitions.add_argument("--partitions", type=int)
@@ -112,6 +116,13 @@ def _workers(args) -> int:
         print(" ".join(argv))
         return 0
     operations.exec_workers(argv)
+    return 0
+
+
+def _status(args) -> int:
+    from cli import status
+
+    print(status.render(status.snapshot(), args.json))
     return 0
 
 
