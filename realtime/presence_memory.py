@@ -70,3 +70,7 @@ class InProcessPresence:
     def unwatch(self, user_id: int) -> None:
         with self._lock:
             self._watch.pop(user_id, None)
+
+    def connected_count(self, now: float) -> int:
+        with self._lock:
+            return sum(1 for expiry in self._watch.values() if expiry > now)

@@ -106,6 +106,11 @@ class RedisPresence:
     def unwatch(self, user_id: int) -> None:
         self._guard.call(self._redis.zrem, presence_watch_key(self._namespace), str(user_id))
 
+    def connected_count(self, now: float) -> int:
+        """Users whose latest session expires after `now`: one ZCOUNT of the
+        watch set (a user who said goodbye counts until that expiry)."""
+        return self._guard.call(self._redis.zcount, presence_watch_key(self._namespace), f"({now}", "+inf")
+
 
 def _decode(raw: dict[bytes, bytes]) -> Sessions:
     sessions = {}

@@ -78,6 +78,9 @@ class Presence(Protocol):
 
     def unwatch(self, user_id: int) -> None: ...
 
+    def connected_count(self, now: float) -> int:
+        """How many users have a live session (the admin dashboard)."""
+
 
 class CodeSender(Protocol):
     """Texts a sign-in code to a phone number (E.164)."""

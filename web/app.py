@@ -13,6 +13,8 @@ from rabbitmq.depths import FixedDepth, QueueDepths
 from rabbitmq.probe import broker_answers
 from rabbitmq.publisher import BatchPublisher
 from realtime import make_presence, make_realtime
+from realtime.breaker_board import make_breaker_board
+from usecases.operations.pipeline_status import pipeline_status
 from usecases.outbox import make_marker
 from usecases.ports import ChatPolicy, OutboxPolicy, Ports, PushPolicy, SignInPolicy
 from web import problems
@@ -45,7 +47,8 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
                   chat=ChatPolicy(settings.group_member_limit, settings.edit_window_seconds,
                                   settings.max_body_chars, settings.typing_ttl_seconds),
                   push=PushPolicy(settings.push_enabled))
-    app.extensions["herald"] = _resources(settings, ports, depths or _queue_depths(settings))
+    board = make_breaker_board(settings.redis_url, settings.redis_namespace)
+    app.extensions["herald"] = _resources(settings, ports, depths or _queue_depths(settings), board)
     problems.init_app(app)
     scope.init_app(app)  # before any view: scoped tokens reach only their endpoints
     limiter.init_app(app)
@@ -67,7 +70,7 @@ def _configure(app: Flask, settings: Settings) -> None:
     )
 
 
-def _resources(settings: Settings, ports: Ports, depths) -> EdgeResources:
+def _resources(settings: Settings, ports: Ports, depths, board) -> EdgeResources:
     """What views and sockets read: ports, hub, token and SMS configuration, policies."""
     return EdgeResources(
         ports=ports, hub=Hub(ports.realtime), tokens=TokenConfig.from_settings(settings),
@@ -80,7 +83,8 @@ def _resources(settings: Settings, ports: Ports, depths) -> EdgeResources:
         sign_in=SignInPolicy(settings.otp_ttl_seconds, settings.otp_max_attempts,
                              settings.refresh_token_ttl_seconds, otp_pepper=settings.jwt_secret),
         limits=SendLimits(settings.max_recipients, settings.max_body_chars, settings.backpressure_depth,
-                          settings.backpressure_hard_depth))
+                          settings.backpressure_hard_depth),
+        pipeline=lambda now: pipeline_status(ports.sessions, depths, board, now))
 
 
 def _rabbitmq_publisher(settings: Settings, sessions) -> BatchPublisher:
@@ -93,7 +97,8 @@ def _rabbitmq_publisher(settings: Settings, sessions) -> BatchPublisher:
 def _queue_depths(settings: Settings):
     if settings.broker_url is None:
         return FixedDepth(0)  # the embedded launcher passes the stub broker's depths
-    return QueueDepths(settings.broker_url, delivery_queues(settings.delivery_partitions))
+    return QueueDepths(settings.broker_url, delivery_queues(settings.delivery_partitions),
+                       other_queues=all_queues(settings.delivery_partitions))
 
 
 def _register_blueprints(app: Flask) -> None:

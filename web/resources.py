@@ -13,6 +13,9 @@ from web.auth.sms import SmsSender
 from web.auth.tokens import TokenConfig
 
 if TYPE_CHECKING:  # the hub and the sweeper import this module's resources() at run time
+    from datetime import datetime
+
+    from usecases.operations.pipeline_status import PipelineStatus
     from web.presence import PresenceSweeper
     from web.ws.hub import Hub
 
@@ -59,6 +62,8 @@ class EdgeResources:
     limits: SendLimits = SendLimits()
     sockets: SocketPolicy = SocketPolicy()
     presence_sweeper: "PresenceSweeper | None" = None  # started by the first socket
+    # The pipeline snapshot at a time (the admin dashboard): queues, outbox, dead letters, breakers.
+    pipeline: "Callable[[datetime], PipelineStatus] | None" = None
 
 
 def resources() -> EdgeResources:

@@ -303,3 +303,30 @@ def test_an_admin_reaches_every_console_page(logged_in, auth, client):
     assert logged_in.get("/admin/conversations/424242").status_code == 404
     assert logged_in.post("/admin/conversations/424242/close",
                           data={"csrf_token": csrf_of(logged_in.get("/admin/messages"))}).status_code == 404
+
+
+def test_the_dashboard_counts_the_last_minute_and_shows_the_pipeline(logged_in, client, auth, sessions, ports,
+                                                                     publisher):
+    def figures():
+        answer = logged_in.get("/admin/dashboard.json")
+        assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+        return answer.json
+
+    before = figures()
+    assert (before["accepted_per_minute"], before["delivered_per_minute"], before["dead_letters_last_hour"]) == (0, 0, 0)
+    assert before["connected_users"] == 0 and before["outbox"]["backlog"] == 0
+    shop, somchai = auth.user("business", username="shop"), auth.user("mobile")
+    ids = [send(client, auth, shop, [somchai.phone], body=f"n{n}") for n in range(2)]
+    publish(sessions, publisher)
+    deliver_message(ports, ids[-1], datetime.now(timezone.utc))
+    position = timeline(message_story(ports, ids[-1]), somchai)["position"]
+    record_acks(ports, somchai.id, position, 0, datetime.now(timezone.utc))
+    kill(sessions)
+    now = datetime.now(timezone.utc).timestamp()
+    ports.presence.refresh_session(somchai.id, "s1", "online", now + 60, now, 60)
+
+    after = figures()
+    assert (after["accepted_per_minute"], after["delivered_per_minute"], after["dead_letters_last_hour"]) == (2, 2, 1)
+    assert after["connected_users"] == 1
+    page = logged_in.get("/admin/dashboard").get_data(as_text=True)
+    assert 'data-figure="accepted_per_minute">2<' in page and "dashboard.js" in page
