@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from db.engine import UnitOfWork
-from db.models import AuditEntry, Conversation, Outbox, StreamEvent
+from db.models import AuditEntry, Conversation, StreamEvent
 from pipeline.errors import PushTokenUnregistered
 from pipeline.push import PushPayload
 from tests.integration.test_admin_dead_letters_api import kill
