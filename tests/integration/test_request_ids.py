@@ -13,6 +13,7 @@ import logging
 import re
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 
 import dramatiq
 import pytest
@@ -23,11 +24,13 @@ from db.models import DeadLetter, Outbox
 from pipeline.contract import DELIVER_MESSAGE
 from pipeline.jobs import Job
 from pipeline.retry import RetryPolicy
+from rabbitmq.jobs import to_message
 from rabbitmq.publisher import BrokerPublisher
 from realtime import InProcessRealtime
 from telemetry import tracing
 from telemetry.logs import make_handler
 from tests.support.processes import ROOT
+from usecases.outbox import sweep_outbox
 from workers.broker import install_ports, make_broker, worker_ports
 from workers.delivery import deliver_message
 
@@ -153,8 +156,30 @@ def test_the_worker_logs_the_job_under_its_request_id_and_a_dead_letter_keeps_it
     admin = auth.headers(auth.user("admin", username="root"))
     shown = client.get(f"/v1/admin/dead-letters/{letter.id}", headers=admin).json
     assert (shown["request_id"], shown["trace_id"]) == ("send-3", TRACE_ID)
-    page = client.get(f"/admin/dead-letters/{letter.id}", headers=admin)
-    assert page.status_code in (200, 302)
+    requeued = client.post(f"/v1/admin/dead-letters/{letter.id}/requeue", headers={**admin, "X-Request-ID": "admin-1"})
+    assert requeued.status_code == 200, requeued.json
+    with UnitOfWork(sessions) as uow:
+        again = uow.session.scalars(select(Outbox).order_by(Outbox.id.desc())).first()
+    assert again.request_id == "send-3"  # the send's id goes on with the requeued job
+
+
+def test_the_sweeper_publishes_a_job_with_the_ids_its_row_keeps(client, auth, sessions, publisher, settings):
+    business, malee = auth.user("business", username="acme"), auth.user("mobile")
+    send(client, auth, business, malee, {"X-Request-ID": "swept-1", "traceparent": TRACEPARENT})
+    publisher.jobs.clear()  # as if the edge died before publishing
+
+    class Sender:
+        sent: list[Job] = []
+
+        def send(self, jobs):
+            self.sent.extend(jobs)
+
+    later = datetime.now(timezone.utc) + timedelta(seconds=settings.outbox_sweep_after_seconds + 1)
+    assert sweep_outbox(sessions, Sender(), later) == 1
+    (job,) = Sender.sent
+    assert (job.request_id, job.traceparent) == ("swept-1", TRACEPARENT)
+    assert to_message(job).options == {"request_id": "swept-1", "traceparent": TRACEPARENT,
+                                       "message_id": job.message_id}
 
 
 @pytest.fixture
