@@ -37,8 +37,9 @@ def _begin() -> None:
     g.request_started = time.perf_counter()
     context.clear()
     request_id = context.request_id_from(request.headers.get(HEADER))
+    sent_traceparent = context.valid_traceparent(request.headers.get("traceparent"))
     span, traceparent = tracing.start_span(
-        f"{request.method} {_route() or ''}".strip(), tracing.SERVER, context.valid_traceparent(request.headers.get("traceparent")),
+        f"{request.method} {_route() or ''}".strip(), tracing.SERVER, sent_traceparent,
         {"http.request.method": request.method, "http.route": _route(), "url.path": request.path})
     g.request_span = span
     context.bind(request_id=request_id, traceparent=traceparent)

@@ -25,7 +25,8 @@ log = logging.getLogger("herald.jobs")
 def job_fields(message) -> dict:
     """The log fields of a Dramatiq message (also what the dead-letter record keeps)."""
     options = message.options
-    return {"request_id": options.get("request_id"), "traceparent": context.valid_traceparent(options.get("traceparent")),
+    return {"request_id": options.get("request_id"),
+            "traceparent": context.valid_traceparent(options.get("traceparent")),
             "message_id": options.get("message_id"), "job_id": message.message_id, "actor": message.actor_name}
 
 
