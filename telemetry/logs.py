@@ -22,8 +22,8 @@ FORMATS = ("auto", "json", "text")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Attributes every LogRecord has; anything else on a record is a field.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
-# Libraries that talk too much at INFO.
-_QUIET = {"pika": logging.WARNING, "urllib3": logging.WARNING}
+# Libraries that talk too much at INFO (alembic's "Running upgrade …" lines stay).
+_QUIET = {"pika": logging.WARNING, "urllib3": logging.WARNING, "alembic.runtime.plugins": logging.WARNING}
 
 
 class ContextFilter(logging.Filter):
