@@ -6,11 +6,35 @@ environment itself: gunicorn already takes `PORT` (bind 0.0.0.0:$PORT),
 `WEB_CONCURRENCY` (worker processes) and `GUNICORN_CMD_ARGS` (anything else).
 """
 
+from gunicorn.glogging import Logger
+
 worker_class = "gevent"
 # In-flight requests get this long to finish after SIGTERM.
 graceful_timeout = 30
 # One gevent worker holds thousands of sockets.
 worker_connections = 10000
+
+
+class HeraldLogger(Logger):
+    """gunicorn's own lines (boot, workers, errors) in Herald's log format:
+    they go to the root logger, which `telemetry.logs` sets up once for the
+    master and the workers it forks. Requests are logged by the app
+    (web/request_log.py), so there is no access log."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        from config import load_settings
+        from telemetry.logs import configure_logging
+
+        settings = load_settings()
+        configure_logging(settings.log_format, settings.log_level, embedded=False)
+        for handler in list(self.error_log.handlers):
+            if getattr(handler, "_gunicorn", False):
+                self.error_log.removeHandler(handler)
+        self.error_log.propagate = True
+
+
+logger_class = HeraldLogger
 
 
 def post_worker_init(worker):

@@ -25,6 +25,8 @@ from db.migrate import upgrade  # noqa: E402
 from pipeline.contract import delivery_queues  # noqa: E402
 from rabbitmq.depths import StubDepths  # noqa: E402
 from realtime import InProcessRealtime  # noqa: E402
+from telemetry import tracing  # noqa: E402
+from telemetry.logs import configure_logging  # noqa: E402
 from web import create_app  # noqa: E402
 from workers.broker import install_ports, worker_ports  # noqa: E402
 from workers.main import broker  # noqa: E402
@@ -33,8 +35,10 @@ log = logging.getLogger("herald")
 
 
 def run() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
+    # Text at a terminal, JSON otherwise (LOG_FORMAT overrides); one tracer for the edge and the worker.
+    configure_logging(settings.log_format, settings.log_level, embedded=True)
+    tracing.configure(settings.otel_endpoint, settings.otel_service_name or "herald", settings.otel_headers)
     listener = _listen(settings.host, settings.port)  # first: a taken port fails before anything starts
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)

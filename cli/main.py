@@ -13,6 +13,8 @@ from cli import dlq  # argument wiring only: standard library
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.handler is not _run:  # `herald run` sets up its own, after gevent patched the process
+            _configure_logging()
         return args.handler(args) or 0
     except Exception as error:
         from cli.failures import explain
@@ -75,6 +77,14 @@ def _add_operator_commands(commands) -> None:
     definitions = rabbit.add_parser("definitions", help="print the definitions JSON RabbitMQ imports at boot")
     definitions.add_argument("--partitions", type=int)
     definitions.set_defaults(handler=_definitions)
+
+
+def _configure_logging() -> None:
+    from config import load_settings
+    from telemetry.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level, embedded=settings.embedded)
 
 
 def _run(args) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 
 from config import load_settings
@@ -12,13 +11,12 @@ from rabbitmq.definitions import render
 
 
 def worker_argv(pool: str, partitions: str | None, lanes: str | None, processes: int, threads: int) -> list[str]:
-    """The `dramatiq` command line that runs the pool."""
+    """The command line that runs the pool: Dramatiq's, through cli.dramatiq_main (Herald's log format)."""
     settings = load_settings()
     chosen_lanes = tuple(lane.strip() for lane in lanes.split(",")) if lanes else ("high", "normal", "low")
     queues = pool_queues(pool, settings.delivery_partitions, partitions, chosen_lanes)
-    dramatiq = shutil.which("dramatiq") or os.path.join(os.path.dirname(sys.executable), "dramatiq")
-    return [dramatiq, "workers.main", "--processes", str(processes), "--threads", str(threads),
-            "--queues", *queues]
+    return [sys.executable, "-m", "cli.dramatiq_main", "workers.main", "--processes", str(processes),
+            "--threads", str(threads), "--queues", *queues]
 
 
 def exec_workers(argv: list[str]) -> None:

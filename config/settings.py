@@ -87,6 +87,13 @@ class Settings:
     fcm_http_retries: int = 1
     push_breaker_fail_max: int = 5
     push_breaker_reset_seconds: int = 30
+    # Logs and traces (docs/operations.md): LOG_FORMAT auto is text only for
+    # embedded mode at an interactive terminal; traces only with an OTLP endpoint.
+    log_format: str = "auto"
+    log_level: str = "INFO"
+    otel_endpoint: str | None = None
+    otel_headers: dict = field(default_factory=dict)
+    otel_service_name: str | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -139,6 +146,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         admin_cookie_secure=env.get("ADMIN_COOKIE_SECURE", "off" if embedded else "on") == "on",
         demo=env.get("HERALD_DEMO", "on" if embedded else "off") == "on",
         **_connections(env), **_auth(env), **_delivery(env), **_chat_and_sockets(env), **_push(env),
+        **_telemetry(env),
     )
 
 
@@ -211,4 +219,23 @@ def _push(env: Mapping[str, str]) -> dict:
         "fcm_http_retries": _int(env, "FCM_HTTP_RETRIES", 1),
         "push_breaker_fail_max": _int(env, "PUSH_BREAKER_FAIL_MAX", 5),
         "push_breaker_reset_seconds": _int(env, "PUSH_BREAKER_RESET_SECONDS", 30),
+    }
+
+
+def _telemetry(env: Mapping[str, str]) -> dict:
+    """Log format and level; the OTLP endpoint traces go to (none: no tracing)."""
+    log_format = env.get("LOG_FORMAT", "auto").strip().lower() or "auto"
+    if log_format not in ("auto", "json", "text"):
+        raise ConfigError(f"LOG_FORMAT must be auto, json or text, not {log_format!r}")
+    log_level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {log_level!r}")
+    # The OpenTelemetry variables' own names and meaning (OTLP over HTTP, protobuf).
+    headers = dict(part.split("=", 1) for part in _list(env, "OTEL_EXPORTER_OTLP_HEADERS") if "=" in part)
+    return {
+        "log_format": log_format,
+        "log_level": log_level,
+        "otel_endpoint": env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+        "otel_headers": {key.strip(): value.strip() for key, value in headers.items()},
+        "otel_service_name": env.get("OTEL_SERVICE_NAME") or None,
     }

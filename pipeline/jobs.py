@@ -28,9 +28,16 @@ class JobSpec:
 
 @dataclass(frozen=True)
 class Job:
-    """One committed job for one queue; `outbox_id` ties it to its outbox row."""
+    """One committed job for one queue; `outbox_id` ties it to its outbox row.
+
+    `request_id` and `traceparent` are those of the request (or job) that
+    wrote it: they go with the job into the worker's logs and traces.
+    """
 
     outbox_id: int | None
     queue_name: str
     actor_name: str
     args: tuple
+    message_id: int | None = None
+    request_id: str | None = None
+    traceparent: str | None = None

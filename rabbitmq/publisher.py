@@ -33,7 +33,7 @@ from typing import Callable, Iterable
 import pika
 
 from pipeline.jobs import Job
-from rabbitmq.jobs import encode, to_message
+from rabbitmq.jobs import publishing
 from rabbitmq.topology import declare_all
 
 log = logging.getLogger(__name__)
@@ -159,8 +159,9 @@ class BatchPublisher:
         for job in batch:
             # The channel under pika's BlockingChannel: its basic_publish
             # only buffers the frame (the blocking one would await each confirm).
-            channel.basic_publish(exchange="", routing_key=job.queue_name, body=encode(job),
-                                  properties=PERSISTENT)
+            with publishing(job) as message:
+                channel.basic_publish(exchange="", routing_key=job.queue_name, body=message.encode(),
+                                      properties=PERSISTENT)
             confirms.published += 1
             confirms.outstanding.add(confirms.published)
         self._wait(lambda: not confirms.outstanding, "the batch's confirms")
@@ -263,7 +264,8 @@ class BrokerPublisher:
 
     def send(self, jobs: list[Job]) -> None:
         for job in jobs:
-            self._broker.enqueue(to_message(job))
+            with publishing(job) as message:
+                self._broker.enqueue(message)
 
     def submit(self, jobs: Iterable[Job]) -> None:
         jobs = list(jobs)

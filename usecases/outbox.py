@@ -20,6 +20,7 @@ from db.engine import UnitOfWork
 from db.models import Message, Outbox
 from db.sql import is_postgresql
 from pipeline.jobs import Job, JobSpec
+from telemetry.context import job_trace
 from usecases.ports import OutboxPolicy, Sender, SessionFactory
 
 # How long a sweeper holds the rows it is sending (it commits its claim first).
@@ -31,15 +32,22 @@ def write_jobs(session: Session, specs: list[JobSpec], now: datetime, policy: Ou
 
     A spec with a later `available_at` (a scheduled send) is written but not
     returned: the sweeper publishes it when its time comes.
+
+    Each row keeps the request id and traceparent bound to the log context
+    (the request's at the edge, the job's in a worker), in the same INSERT,
+    so they reach the worker whoever publishes the row (D51).
     """
     if not specs:
         return []
     grace = now + timedelta(seconds=policy.grace_seconds)
+    request_id, traceparent = job_trace()
     rows = [{"message_id": spec.message_id, "queue_name": spec.queue_name, "actor_name": spec.actor_name,
-             "args": list(spec.args), "created_at": now, "available_at": spec.available_at or grace}
+             "args": list(spec.args), "created_at": now, "available_at": spec.available_at or grace,
+             "request_id": request_id, "traceparent": traceparent}
             for spec in specs]
     ids = session.scalars(insert(Outbox).returning(Outbox.id, sort_by_parameter_order=True), rows).all()
-    return [Job(outbox_id, spec.queue_name, spec.actor_name, tuple(spec.args))
+    return [Job(outbox_id, spec.queue_name, spec.actor_name, tuple(spec.args), spec.message_id, request_id,
+                traceparent)
             for outbox_id, spec in zip(ids, specs) if spec.available_at is None]
 
 
@@ -95,12 +103,14 @@ def claim_unpublished(session: Session, *, now: datetime, limit: int = 500) -> l
     On PostgreSQL the rows stay locked (SKIP LOCKED) until the caller's
     transaction ends, so concurrent sweepers do not republish the same rows.
     """
-    query = (select(Outbox.id, Outbox.queue_name, Outbox.actor_name, Outbox.args)
+    query = (select(Outbox.id, Outbox.queue_name, Outbox.actor_name, Outbox.args, Outbox.message_id,
+                    Outbox.request_id, Outbox.traceparent)
              .where(Outbox.published_at.is_(None), Outbox.available_at <= now)
              .order_by(Outbox.id).limit(limit))
     if is_postgresql(session):
         query = query.with_for_update(skip_locked=True)
-    return [Job(row.id, row.queue_name, row.actor_name, tuple(row.args)) for row in session.execute(query)]
+    return [Job(row.id, row.queue_name, row.actor_name, tuple(row.args), row.message_id, row.request_id,
+                row.traceparent) for row in session.execute(query)]
 
 
 def sweep_outbox(sessions: SessionFactory, sender: Sender, now: datetime) -> int:

@@ -17,7 +17,8 @@ from realtime.breaker_board import make_breaker_board
 from usecases.operations.pipeline_status import pipeline_status
 from usecases.outbox import make_marker
 from usecases.ports import ChatPolicy, OutboxPolicy, Ports, PushPolicy, SignInPolicy
-from web import problems
+from telemetry import tracing
+from web import problems, request_log
 from web.admin.session import session_secret
 from web.auth import scope
 from web.auth.sms import make_sms_sender
@@ -35,8 +36,11 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
     """Build the edge. Embedded mode passes in the in-process publisher,
     realtime and presence it shares with its worker; full mode builds its own."""
     settings = settings or load_settings()
+    # After gunicorn's fork (create_app runs in each worker): the span exporter's thread is this process's.
+    tracing.configure(settings.otel_endpoint, settings.otel_service_name or "herald-edge", settings.otel_headers)
     app = Flask(__name__)
     _configure(app, settings)
+    request_log.init_app(app)  # first: every later hook's failure is logged with the request id
     app.config.update(test_config or {})
     sessions = make_session_factory(make_engine(settings.database_url))
     realtime = realtime or make_realtime(settings.redis_url, settings.redis_namespace)

@@ -24,10 +24,12 @@ from pipeline.contract import all_queues
 from pipeline.retry import RetryPolicy
 from rabbitmq.publisher import BrokerPublisher
 from realtime import make_presence, make_realtime
+from telemetry import tracing
 from usecases.outbox import make_marker
 from usecases.messaging.push import PushSender
 from usecases.ports import OutboxPolicy, Ports, PushPolicy, SessionFactory
 from workers.dead_letters import DeadLetters
+from workers.job_context import JobContext
 from workers.push_sender import make_push_sender
 
 
@@ -40,7 +42,8 @@ class WorkerRuntime:
 
 
 def make_broker(settings: Settings, policy: RetryPolicy) -> dramatiq.Broker:
-    middleware = [m() for m in default_middleware if m is not Retries]
+    # JobContext first: the job's ids are bound before any other middleware runs and until all have.
+    middleware = [JobContext(), *(m() for m in default_middleware if m is not Retries)]
     middleware.append(Retries(max_retries=policy.max_retries, min_backoff=policy.min_backoff_ms,
                               max_backoff=policy.max_backoff_ms, retry_when=policy.should_retry))
     # After Retries, so its failure notes ride along when Retries re-enqueues.
@@ -65,6 +68,8 @@ def worker_ports(settings: Settings, sessions: SessionFactory, realtime, presenc
 
 
 settings = load_settings()
+# Each worker process traces on its own (Dramatiq forks before importing this).
+tracing.configure(settings.otel_endpoint, settings.otel_service_name or "herald-worker", settings.otel_headers)
 broker = make_broker(settings, RetryPolicy(settings.retry_max, settings.retry_min_backoff_ms,
                                            settings.retry_max_backoff_ms))
 dramatiq.set_broker(broker)

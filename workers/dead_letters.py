@@ -21,9 +21,11 @@ from dramatiq.common import q_name
 from dramatiq.middleware import Middleware
 
 from pipeline.failures import error_text, note_failure
+from telemetry import context
 from usecases.operations.dead_letters import FailedJob
 from usecases.operations.failed_jobs import record_failed_job
 from usecases.ports import SessionFactory
+from workers.job_context import job_fields
 
 log = logging.getLogger(__name__)
 FAILURES = "herald_failures"  # the key of the failure record in a job's options
@@ -44,6 +46,11 @@ class DeadLetters(Middleware):
                                                  text=text, at_ms=int(time.time() * 1000))
 
     def before_nack(self, broker, message):
+        # The consumer thread nacks, outside the run: bind the job's ids for these lines.
+        with context.bound(**job_fields(message)):
+            self._record(message)
+
+    def _record(self, message) -> None:
         job = failed_job(message)
         try:
             recorded = record_failed_job(self._sessions(), job, datetime.now(timezone.utc))
@@ -60,12 +67,15 @@ def failed_job(message) -> FailedJob:
     """What a rejected Dramatiq message says about its failures."""
     noted = message.options.get(FAILURES) or {}
     first_ms = noted.get("first_failed_at_ms")
+    traceparent = job_fields(message)["traceparent"]
     return FailedJob(
         job_id=message.message_id, queue_name=q_name(message.queue_name), actor_name=message.actor_name,
         args=list(message.args), reason=noted.get("reason") or _unnoted_reason(message),
         attempts=noted.get("attempts", 0), first_error=noted.get("first_error"),
         last_error=noted.get("last_error"),
-        first_failed_at=datetime.fromtimestamp(first_ms / 1000, timezone.utc) if first_ms else None)
+        first_failed_at=datetime.fromtimestamp(first_ms / 1000, timezone.utc) if first_ms else None,
+        request_id=message.options.get("request_id"),
+        trace_id=context.trace_id_of(traceparent) if traceparent else None)
 
 
 def _unnoted_reason(message) -> str:

@@ -90,6 +90,9 @@ class Outbox(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp)
     available_at: Mapped[datetime] = mapped_column(Timestamp)
     published_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # Of the request (or job) that wrote the row; they go with the job (D51).
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    traceparent: Mapped[str | None] = mapped_column(String(55))
 
 
 class IdempotencyKey(Base):

@@ -37,6 +37,9 @@ class DeadLetter(Base):
     state: Mapped[str] = mapped_column(String(16))  # dead | requeued | discarded
     resolved_at: Mapped[datetime | None] = mapped_column(Timestamp)
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The failed job's request id and trace id (D51): search the logs and traces with them.
+    request_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    trace_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class AuditEntry(Base):

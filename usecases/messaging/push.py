@@ -68,15 +68,19 @@ def _notify(sessions: SessionFactory, sender: PushSender, message: dict, positio
 def _send(session, sender: PushSender, message: dict, position: int | None, target: PushTarget) -> HeraldError | None:
     """Send and record the outcome; the error to raise once every device had its turn."""
     payload = build_push(message, position, target.token, target.platform)
+    fields = {"push_id": target.push_id, "device_id": target.device_id}
     try:
         status = sender.send(payload)
     except PushTokenUnregistered as error:
-        log.info("pruning device %s: %s", target.device_id, error.detail)
+        log.info("pruning device %s: %s", target.device_id, error.detail, extra={**fields, "outcome": "unregistered"})
         record_pruned(session, target, error.detail)
         return None
     except (PushRejected, TransientError) as error:
+        log.info("push to device %s failed: %s", target.device_id, error.detail,
+                 extra={**fields, "outcome": type(error).__name__})
         record_attempt_failed(session, target.push_id, error.detail, final=isinstance(error, PushRejected))
         return error
+    log.info("push to device %s: %s", target.device_id, status, extra={**fields, "outcome": status})
     record_delivered(session, target.push_id, status, datetime.now(timezone.utc))
     return None
 

@@ -17,6 +17,7 @@ from db.models import DeadLetter, Delivery
 from pipeline import status
 from pipeline.errors import DeadLetterResolved, NotFound
 from pipeline.jobs import Job, JobSpec
+from telemetry import context
 from usecases.outbox import write_job
 from usecases.ports import OutboxPolicy
 
@@ -110,7 +111,9 @@ def _requeue(session: Session, letter: DeadLetter, act: AdminAction) -> Job:
     message = message_of(session, letter.actor_name, letter.job_args)
     spec = JobSpec(letter.queue_name, letter.actor_name, tuple(letter.job_args),
                    message_id=message.id if message else None)
-    job = write_job(session, spec, act.now, act.outbox)[0]
+    # The job goes on under its send's request id (the admin's request logs under its own).
+    with context.bound(request_id=letter.request_id):
+        job = write_job(session, spec, act.now, act.outbox)[0]
     letter.state, letter.resolved_at, letter.resolved_by = REQUEUED, act.now, act.actor_id
     _audit(session, act, "dead_letter.requeue", "dead_letter", letter.id, job_id=letter.job_id, outbox_id=job.outbox_id)
     if message is not None:

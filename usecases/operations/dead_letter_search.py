@@ -110,6 +110,7 @@ def letter_detail(session: Session, letter: DeadLetter) -> dict:
     return {**letter_summary(letter), "first_error": letter.first_error,
             "last_error": letter.last_error, "first_failed_at": iso(letter.first_failed_at),
             "resolved_at": iso(letter.resolved_at), "resolved_by": letter.resolved_by,
+            "request_id": letter.request_id, "trace_id": letter.trace_id,
             "history": [entry_view(e) for e in entries_for(session, "dead_letter", letter.id)]}
 
 

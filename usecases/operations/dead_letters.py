@@ -20,6 +20,7 @@ from db.models import DeadLetter, Delivery, Message, Outbox
 from pipeline import status
 from pipeline.contract import DELIVERY_ACTORS, NORMAL, SEND_PUSH, delivery_queue
 from pipeline.failures import error_text
+from telemetry.context import trace_id_of
 
 DEAD, REQUEUED, DISCARDED = "dead", "requeued", "discarded"
 # Deliveries a dead letter failed carry this prefix in last_error, so a
@@ -42,6 +43,8 @@ class FailedJob:
     first_error: str | None
     last_error: str | None
     first_failed_at: datetime | None
+    request_id: str | None = None  # of the request that started the job (D51)
+    trace_id: str | None = None
 
 
 def record_dead_letter(session: Session, job: FailedJob, now: datetime) -> bool:
@@ -56,6 +59,7 @@ def record_dead_letter(session: Session, job: FailedJob, now: datetime) -> bool:
         "job_args": list(job.args), "reason": job.reason[:100], "attempts": job.attempts,
         "first_error": job.first_error, "last_error": job.last_error,
         "first_failed_at": job.first_failed_at, "created_at": now, "state": DEAD,
+        "request_id": job.request_id[:128] if job.request_id else None, "trace_id": job.trace_id,
         "message_id": about.id if about else None,
         "recipient_id": about.recipient_ids[0] if about and about.recipient_ids else None,
         "sender_id": about.sender_id if about else None}, ["job_id"])
@@ -75,27 +79,30 @@ def record_unplaceable(session: Session, message: Message, error: Exception, now
     """
     earlier = session.scalar(select(func.count()).select_from(DeadLetter).where(
         DeadLetter.message_id == message.id, DeadLetter.job_id.startswith(UNPLACEABLE, autoescape=True)))
-    queue_name, actor_name, args = _delivery_job(session, message)
+    queue_name, actor_name, args, request_id, traceparent = _delivery_job(session, message)
     job = FailedJob(job_id=f"{UNPLACEABLE}{message.id}-{earlier}", queue_name=queue_name, actor_name=actor_name,
                     args=args, reason=type(error).__name__, attempts=1, first_error=None,
                     last_error=error_text(repr(error), "".join(traceback.format_exception(error))),
-                    first_failed_at=now)
+                    first_failed_at=now, request_id=request_id,
+                    trace_id=trace_id_of(traceparent) if traceparent else None)
     if not record_dead_letter(session, job, now):
         # Another job recorded this letter first; its deliveries fail all the same.
         _fail_unplaced(session, message.id, _failed_by(job), now)
 
 
-def _delivery_job(session: Session, message: Message) -> tuple[str, str, list]:
+def _delivery_job(session: Session, message: Message) -> tuple[str, str, list, str | None, str | None]:
     """The queue, actor and args of the job that delivers `message` (its first
-    delivery outbox row), so a requeue routes as the original send did."""
-    row = session.execute(select(Outbox.queue_name, Outbox.actor_name, Outbox.args).where(
+    delivery outbox row), so a requeue routes as the original send did; and
+    the request id and traceparent of the send."""
+    row = session.execute(select(Outbox.queue_name, Outbox.actor_name, Outbox.args, Outbox.request_id,
+                                 Outbox.traceparent).where(
         Outbox.message_id == message.id, Outbox.actor_name.in_(DELIVERY_ACTORS.values()))
         .order_by(Outbox.id).limit(1)).first()
     if row is not None:
-        return row.queue_name, row.actor_name, list(row.args)
+        return row.queue_name, row.actor_name, list(row.args), row.request_id, row.traceparent
     # Never raise here: the message's priority may be what was wrong with it.
     priority = message.priority if message.priority in DELIVERY_ACTORS else NORMAL
-    return delivery_queue(priority, 0), DELIVERY_ACTORS[priority], [message.id]
+    return delivery_queue(priority, 0), DELIVERY_ACTORS[priority], [message.id], None, None
 
 
 def _failed_by(job: FailedJob) -> str:

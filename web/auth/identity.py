@@ -7,6 +7,7 @@ from functools import wraps
 from flask import g, request
 
 from pipeline.errors import Forbidden, Unauthenticated
+from telemetry import context
 from web.auth.tokens import Claims, verify_access_token
 from web.resources import resources
 
@@ -26,6 +27,8 @@ def bearer_claims() -> Claims | None:
     if "bearer_claims" not in g:
         token = bearer_token()
         g.bearer_claims = None if token is None else verify_access_token(resources().tokens, token)
+        if g.bearer_claims is not None:
+            context.bind(user_id=g.bearer_claims.user_id)  # on this request's log lines from here on
     return g.bearer_claims
 
 

@@ -16,6 +16,7 @@ from usecases.messaging.stream_reading import stream_end
 from pipeline.errors import BadRequest, Forbidden, InvalidToken, OriginNotAllowed
 from web.auth.identity import authenticate, bearer_token, caller, requires
 from web.extensions import sock
+from web.request_log import socket_closed, socket_opened
 from web.resources import resources
 from web.ws.connection import Connection
 
@@ -48,7 +49,11 @@ def guard_socket():
 @sock.route("/v1/ws", bp=bp)
 def socket(ws):
     user_id, since, context = g.socket
-    Connection(ws, user_id, since, resources(), context).run()
+    socket_opened(user_id)
+    try:
+        Connection(ws, user_id, since, resources(), context).run()
+    finally:
+        socket_closed()
 
 
 def _check_origin() -> None:

@@ -7,6 +7,7 @@ answer to the writer through the mailbox.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -46,7 +47,9 @@ class Connection:
     def run(self) -> None:
         self.signals.beat()  # this session is live (presence, and no push while it lasts)
         self.res.hub.attach(self.user_id, self.mailbox)
-        reader = threading.Thread(target=self._read_loop, name="herald-ws-reader", daemon=True)
+        # In a copy of this context: the reader's log lines and jobs keep the socket's request id.
+        reader = threading.Thread(target=contextvars.copy_context().run, args=(self._read_loop,),
+                                  name="herald-ws-reader", daemon=True)
         reader.start()
         try:
             self._fill()
