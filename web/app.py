@@ -7,14 +7,22 @@ from datetime import datetime, timezone
 from flask import Flask
 
 from config import Settings, load_settings
-from db.engine import make_engine, make_session_factory
+from db.engine import make_engine, make_session_factory, on_pool_use
+from metrics.breakers import watch
+from metrics.collector import PipelineCollector
+from metrics.exposition import render
+from metrics.meter import PrometheusMeter
+from metrics.pipeline import DB_POOL_IN_USE
 from pipeline.contract import all_queues, delivery_queues
 from rabbitmq.depths import FixedDepth, QueueDepths
 from rabbitmq.probe import broker_answers
 from rabbitmq.publisher import BatchPublisher
 from realtime import make_presence, make_realtime
+from realtime.breaker_board import make_breaker_board
+from usecases.operations.pipeline_status import pipeline_status
 from usecases.outbox import make_marker
 from usecases.ports import ChatPolicy, OutboxPolicy, Ports, PushPolicy, SignInPolicy
+from web import metrics as http_metrics
 from web import problems
 from web.admin.session import session_secret
 from web.auth import scope
@@ -22,7 +30,7 @@ from web.auth.sms import make_sms_sender
 from web.auth.tokens import TokenConfig
 from web.extensions import limiter, sock
 from web.presence import PresenceSweeper
-from web.resources import EdgeResources, SendLimits, SocketPolicy
+from web.resources import EdgeResources, Readiness, Scrape, SendLimits, SocketPolicy
 from web.ws.hub import Hub
 
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -36,7 +44,9 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
     app = Flask(__name__)
     _configure(app, settings)
     app.config.update(test_config or {})
-    sessions = make_session_factory(make_engine(settings.database_url))
+    engine = make_engine(settings.database_url)
+    on_pool_use(engine, DB_POOL_IN_USE.inc, DB_POOL_IN_USE.dec)
+    sessions = make_session_factory(engine)
     realtime = realtime or make_realtime(settings.redis_url, settings.redis_namespace)
     ports = Ports(sessions=sessions, publisher=publisher or _rabbitmq_publisher(settings, sessions),
                   realtime=realtime,
@@ -44,8 +54,12 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
                   outbox=OutboxPolicy(settings.delivery_partitions, settings.outbox_sweep_after_seconds),
                   chat=ChatPolicy(settings.group_member_limit, settings.edit_window_seconds,
                                   settings.max_body_chars, settings.typing_ttl_seconds),
-                  push=PushPolicy(settings.push_enabled))
-    app.extensions["herald"] = _resources(settings, ports, depths or _queue_depths(settings))
+                  push=PushPolicy(settings.push_enabled), meter=PrometheusMeter())
+    board = make_breaker_board(settings.redis_url, settings.redis_namespace)
+    if getattr(realtime, "guard", None) is not None:
+        watch(realtime.guard.breaker, "redis", board)
+    app.extensions["herald"] = _resources(settings, ports, depths or _queue_depths(settings), board)
+    http_metrics.init_app(app)  # first: it times every request, refused ones too
     problems.init_app(app)
     scope.init_app(app)  # before any view: scoped tokens reach only their endpoints
     limiter.init_app(app)
@@ -67,8 +81,9 @@ def _configure(app: Flask, settings: Settings) -> None:
     )
 
 
-def _resources(settings: Settings, ports: Ports, depths) -> EdgeResources:
+def _resources(settings: Settings, ports: Ports, depths, board) -> EdgeResources:
     """What views and sockets read: ports, hub, token and SMS configuration, policies."""
+    collector = PipelineCollector(lambda: pipeline_status(ports.sessions, depths, board, datetime.now(timezone.utc)))
     return EdgeResources(
         ports=ports, hub=Hub(ports.realtime), tokens=TokenConfig.from_settings(settings),
         # Built here so an unknown SMS_SENDER fails at start-up, not at the first code.
@@ -80,7 +95,10 @@ def _resources(settings: Settings, ports: Ports, depths) -> EdgeResources:
         sign_in=SignInPolicy(settings.otp_ttl_seconds, settings.otp_max_attempts,
                              settings.refresh_token_ttl_seconds, otp_pepper=settings.jwt_secret),
         limits=SendLimits(settings.max_recipients, settings.max_body_chars, settings.backpressure_depth,
-                          settings.backpressure_hard_depth))
+                          settings.backpressure_hard_depth),
+        readiness=Readiness(broker_configured=settings.broker_url is not None,
+                            redis_configured=settings.redis_url is not None),
+        scrape=Scrape(lambda: render(settings.metrics_dir, [collector]), settings.metrics_token))
 
 
 def _rabbitmq_publisher(settings: Settings, sessions) -> BatchPublisher:
@@ -93,7 +111,8 @@ def _rabbitmq_publisher(settings: Settings, sessions) -> BatchPublisher:
 def _queue_depths(settings: Settings):
     if settings.broker_url is None:
         return FixedDepth(0)  # the embedded launcher passes the stub broker's depths
-    return QueueDepths(settings.broker_url, delivery_queues(settings.delivery_partitions))
+    return QueueDepths(settings.broker_url, delivery_queues(settings.delivery_partitions),
+                       other_queues=all_queues(settings.delivery_partitions))
 
 
 def _register_blueprints(app: Flask) -> None:

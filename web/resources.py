@@ -45,6 +45,23 @@ class SocketPolicy:
     allowed_origins: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Readiness:
+    """Which dependencies this edge is configured with (embedded mode: neither)."""
+
+    broker_configured: bool = True
+    redis_configured: bool = True
+
+
+@dataclass(frozen=True)
+class Scrape:
+    """How `/metrics` answers: `render()` → (body, content type); `token`: a
+    bearer token the scraper must send (None: open, like most exporters)."""
+
+    render: Callable[[], tuple[bytes, str]]
+    token: str | None = None
+
+
 @dataclass
 class EdgeResources:
     """Built once by create_app; views and sockets read it, never the settings."""
@@ -59,6 +76,8 @@ class EdgeResources:
     limits: SendLimits = SendLimits()
     sockets: SocketPolicy = SocketPolicy()
     presence_sweeper: "PresenceSweeper | None" = None  # started by the first socket
+    readiness: Readiness = Readiness()
+    scrape: Scrape = Scrape(lambda: (b"", "text/plain"))
 
 
 def resources() -> EdgeResources:
