@@ -73,6 +73,7 @@ def test_the_edge_sums_its_workers_and_the_pool_serves_its_own(metrics_stack, au
         assert value(edge, "herald_websockets_open") == 1
         assert value(edge, "herald_frames_sent_total", type="message") == SENDS
         assert value(edge, "herald_frames_sent_total", type="ready") == 1
+        assert value(edge, "herald_ring_to_frame_seconds_count") >= 1  # the frames came by rings
         # Gauges computed at scrape time: the pool's two processes consume each queue.
         wait_for(f"{base_url}/metrics", "herald_queue_consumers", 2, queue="delivery.normal.p0")
     pool = wait_for(worker_metrics, "herald_jobs_total", SENDS, actor="deliver_message", outcome="succeeded")

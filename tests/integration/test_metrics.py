@@ -163,3 +163,44 @@ def test_the_workers_count_jobs_by_outcome_and_dead_letters_by_reason(client, se
     assert value(after, "herald_job_duration_seconds_count", actor=DELIVER_MESSAGE) == \
         value(before, "herald_job_duration_seconds_count", actor=DELIVER_MESSAGE) + 1
     assert value(after, "herald_dead_letters_last_hour") == 1
+
+
+def test_a_breaker_shows_its_state_in_the_metrics_and_on_the_board(client, redis_url):
+    import pybreaker
+
+    from metrics.breakers import watch
+    from realtime.breaker_board import RedisBreakerBoard
+    from usecases.operations.pipeline_status import pipeline_status
+
+    board = RedisBreakerBoard.from_url(redis_url, f"herald-test-breakers-{id(client)}")
+    breaker = pybreaker.CircuitBreaker(fail_max=1, reset_timeout=60, name="test", throw_new_error_on_trip=False)
+    watch(breaker, "test-service", board)
+    assert value(scrape(client), "herald_breaker_state", service="test-service") == 0
+    with pytest.raises(RuntimeError):
+        with breaker.calling():
+            raise RuntimeError("the provider is down")
+    assert value(scrape(client), "herald_breaker_state", service="test-service") == 2
+    status = pipeline_status(client.application.extensions["herald"].ports.sessions, None, board,
+                             datetime.now(timezone.utc))
+    assert [(b.service, b.state, b.open_processes) for b in status.breakers] == [("test-service", "open", 1)]
+    board._client.delete(board._key)
+
+
+def test_push_sends_are_counted_by_the_providers_answer(client, auth, business, settings, sessions):
+    from workers.broker import install_push_sender
+    from workers.push import send_push
+    from workers.push_sender import LoggingSender
+
+    somchai = auth.user("mobile")
+    client.post("/v1/devices", json={"platform": "android", "token": "tok-1"}, headers=auth.headers(somchai))
+    install_ports(worker_ports(settings, sessions, InProcessRealtime()))
+    install_push_sender(LoggingSender())
+    try:
+        message_id = client.post(SEND, json={"to": [somchai.id], "body": "hi"}, headers=auth.headers(business)).json["id"]
+        before = scrape(client)
+        deliver_message.fn(message_id)  # offline with a device: one push job
+        send_push.fn(message_id, [somchai.id])
+    finally:
+        install_push_sender(None)
+    assert value(scrape(client), "herald_push_sends_total", answer="logged") == \
+        value(before, "herald_push_sends_total", answer="logged") + 1
