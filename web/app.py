@@ -83,7 +83,10 @@ def _configure(app: Flask, settings: Settings) -> None:
 
 def _resources(settings: Settings, ports: Ports, depths, board) -> EdgeResources:
     """What views and sockets read: ports, hub, token and SMS configuration, policies."""
-    collector = PipelineCollector(lambda: pipeline_status(ports.sessions, depths, board, datetime.now(timezone.utc)))
+    def snapshot():
+        return pipeline_status(ports.sessions, depths, board, datetime.now(timezone.utc))
+
+    collector = PipelineCollector(snapshot)
     return EdgeResources(
         ports=ports, hub=Hub(ports.realtime), tokens=TokenConfig.from_settings(settings),
         # Built here so an unknown SMS_SENDER fails at start-up, not at the first code.
@@ -98,7 +101,8 @@ def _resources(settings: Settings, ports: Ports, depths, board) -> EdgeResources
                           settings.backpressure_hard_depth),
         readiness=Readiness(broker_configured=settings.broker_url is not None,
                             redis_configured=settings.redis_url is not None),
-        scrape=Scrape(lambda: render(settings.metrics_dir, [collector]), settings.metrics_token))
+        scrape=Scrape(lambda: render(settings.metrics_dir, [collector]), settings.metrics_token),
+        pipeline_status=snapshot)
 
 
 def _rabbitmq_publisher(settings: Settings, sessions) -> BatchPublisher:

@@ -78,6 +78,9 @@ class EdgeResources:
     presence_sweeper: "PresenceSweeper | None" = None  # started by the first socket
     readiness: Readiness = Readiness()
     scrape: Scrape = Scrape(lambda: (b"", "text/plain"))
+    # () -> usecases.operations.pipeline_status.PipelineStatus, taken now:
+    # the admin dashboard's figures and the metrics' scrape-time gauges.
+    pipeline_status: Callable[[], object] | None = None
 
 
 def resources() -> EdgeResources:

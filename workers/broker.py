@@ -66,14 +66,14 @@ def worker_ports(settings: Settings, sessions: SessionFactory, realtime, presenc
     """The ports actors use; jobs they start go out through this process's broker."""
     publisher = BrokerPublisher(broker, make_marker(sessions, lambda: datetime.now(timezone.utc)))
     if getattr(realtime, "guard", None) is not None:
-        watch(realtime.guard.breaker, "redis", _board())
+        watch(realtime.guard.breaker, "redis", _board(settings))
     return Ports(sessions=sessions, publisher=publisher, realtime=realtime,
                  presence=presence or make_presence(realtime, settings.redis_url, settings.redis_namespace),
                  outbox=OutboxPolicy(settings.delivery_partitions, settings.outbox_sweep_after_seconds),
                  push=PushPolicy(settings.push_enabled), meter=PrometheusMeter())
 
 
-def _board():
+def _board(settings: Settings):
     """Where this process's breakers report their state changes (`herald status`)."""
     return make_breaker_board(settings.redis_url, settings.redis_namespace)
 
@@ -137,5 +137,5 @@ class _LazySender:
             if self._built is None:
                 self._built = make_push_sender(settings)
                 if getattr(self._built, "breaker", None) is not None:
-                    watch(self._built.breaker, "fcm", _board())
+                    watch(self._built.breaker, "fcm", _board(settings))
             return self._built
