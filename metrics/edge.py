@@ -10,7 +10,8 @@ HTTP_DURATION = Histogram("herald_http_request_duration_seconds", "Time to answe
 SOCKETS_OPEN = Gauge("herald_websockets_open", "WebSockets open now", multiprocess_mode="livesum")
 FRAMES_SENT = Counter("herald_frames_sent_total", "Frames sent on WebSockets, by frame type", ["type"])
 RING_TO_FRAME = Histogram("herald_ring_to_frame_seconds",
-                          "How long the oldest ring of a batch waited in its socket's mailbox until its frames were sent",
+                          "How long the oldest ring of a batch waited in its socket's mailbox "
+                          "until its frames were sent",
                           buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
 RATE_LIMITED = Counter("herald_rate_limit_refusals_total", "Requests refused by a rate limit (429), by route",
                        ["route"])

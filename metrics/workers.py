@@ -11,6 +11,7 @@ DEAD_LETTERS = Counter("herald_dead_letters_total", "Jobs recorded as dead lette
 PUSH_SENDS = Counter("herald_push_sends_total",
                      "Push notifications attempted per device, by the provider's answer", ["answer"])
 # 0 closed, 1 half-open, 2 open; the worst of the live processes.
-BREAKER_STATE = Gauge("herald_breaker_state", "Circuit breaker state per protected service (0 closed, 1 half-open, 2 open)",
+BREAKER_STATE = Gauge("herald_breaker_state",
+                      "Circuit breaker state per protected service (0 closed, 1 half-open, 2 open)",
                       ["service"], multiprocess_mode="livemax")
 BREAKER_VALUES = {"closed": 0, "half-open": 1, "open": 2}

@@ -40,7 +40,8 @@ def business(auth):
 def test_a_send_is_counted_by_route_kind_and_priority(client, auth, business):
     somchai = auth.user("mobile")
     before = scrape(client)
-    answer = client.post(SEND, json={"to": [somchai.id], "body": "hi", "priority": "high"}, headers=auth.headers(business))
+    answer = client.post(SEND, json={"to": [somchai.id], "body": "hi", "priority": "high"},
+                         headers=auth.headers(business))
     assert answer.status_code == 202
     after = scrape(client)
     assert value(after, "herald_messages_accepted_total", kind="oneway", priority="high") == \
@@ -196,7 +197,8 @@ def test_push_sends_are_counted_by_the_providers_answer(client, auth, business, 
     install_ports(worker_ports(settings, sessions, InProcessRealtime()))
     install_push_sender(LoggingSender())
     try:
-        message_id = client.post(SEND, json={"to": [somchai.id], "body": "hi"}, headers=auth.headers(business)).json["id"]
+        message_id = client.post(SEND, json={"to": [somchai.id], "body": "hi"},
+                                 headers=auth.headers(business)).json["id"]
         before = scrape(client)
         deliver_message.fn(message_id)  # offline with a device: one push job
         send_push.fn(message_id, [somchai.id])
