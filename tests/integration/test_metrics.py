@@ -206,3 +206,26 @@ def test_push_sends_are_counted_by_the_providers_answer(client, auth, business, 
         install_push_sender(None)
     assert value(scrape(client), "herald_push_sends_total", answer="logged") == \
         value(before, "herald_push_sends_total", answer="logged") + 1
+
+
+def test_a_socket_send_replayed_by_its_client_msg_id_is_counted(client, auth):
+    import json
+
+    from pipeline.frames import parse_client_frame
+    from tests.integration.chat_support import group
+    from web.ws import commands
+
+    owner, member = auth.user("mobile"), auth.user("mobile")
+    chat = group(client, auth, owner, member)
+    res = client.application.extensions["herald"]
+    frame = parse_client_frame(json.dumps({"type": "send", "conversation_id": chat, "body": "hi",
+                                           "client_msg_id": "c-1"}), 10_000)
+    before = scrape(client)
+    first = commands.handle(res, owner.id, frame, None)
+    again = commands.handle(res, owner.id, frame, None)
+    assert (first[0]["replayed"], again[0]["replayed"]) == (False, True)
+    after = scrape(client)
+    assert value(after, "herald_idempotent_replays_total", route=commands.SOCKET_SEND) == \
+        value(before, "herald_idempotent_replays_total", route=commands.SOCKET_SEND) + 1
+    assert value(after, "herald_messages_accepted_total", kind="chat", priority="normal") == \
+        value(before, "herald_messages_accepted_total", kind="chat", priority="normal") + 1
