@@ -35,6 +35,20 @@ class HeraldLogger(Logger):
 
 
 logger_class = HeraldLogger
+def on_starting(server):
+    """Metrics: start with an empty PROMETHEUS_MULTIPROC_DIR (an earlier run's files would be summed in)."""
+    from config import load_settings
+    from metrics.exposition import clear_directory
+
+    clear_directory(load_settings().metrics_dir)
+
+
+def child_exit(server, worker):
+    """Metrics: a worker that ended no longer counts in the live gauges (sockets open, pool in use)."""
+    from config import load_settings
+    from metrics.exposition import mark_process_dead
+
+    mark_process_dead(load_settings().metrics_dir, worker.pid)
 
 
 def post_worker_init(worker):

@@ -20,9 +20,10 @@ from gevent.pywsgi import WSGIServer  # noqa: E402
 
 from cli.demo import ensure_demo  # noqa: E402
 from config import load_settings  # noqa: E402
-from db.engine import make_engine, make_session_factory  # noqa: E402
+from db.engine import make_engine, make_session_factory, on_pool_use  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
-from pipeline.contract import delivery_queues  # noqa: E402
+from metrics.pipeline import DB_POOL_IN_USE  # noqa: E402
+from pipeline.contract import all_queues, delivery_queues  # noqa: E402
 from rabbitmq.depths import StubDepths  # noqa: E402
 from realtime import InProcessRealtime  # noqa: E402
 from telemetry import tracing  # noqa: E402
@@ -42,16 +43,19 @@ def run() -> int:
     listener = _listen(settings.host, settings.port)  # first: a taken port fails before anything starts
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
-    sessions = make_session_factory(make_engine(settings.database_url))
+    engine = make_engine(settings.database_url)
+    on_pool_use(engine, DB_POOL_IN_USE.inc, DB_POOL_IN_USE.dec)
+    sessions = make_session_factory(engine)
     realtime = InProcessRealtime()
     # One set of ports for the edge and the in-process worker: the same
     # in-process pub/sub, presence and publisher (the stub broker).
     ports = worker_ports(settings, sessions, realtime)
     install_ports(ports)
-    depths = StubDepths(broker, delivery_queues(settings.delivery_partitions))
+    worker = dramatiq.Worker(broker, worker_threads=4)
+    depths = StubDepths(broker, delivery_queues(settings.delivery_partitions), worker,
+                        all_queues(settings.delivery_partitions))
     app = create_app(settings, publisher=ports.publisher, realtime=realtime, presence=ports.presence,
                      depths=depths)
-    worker = dramatiq.Worker(broker, worker_threads=4)
     worker.start()
     if settings.demo:
         ensure_demo(app, sessions, settings)

@@ -66,6 +66,8 @@ def _add_operator_commands(commands) -> None:
     workers.add_argument("--lanes", help="delivery lanes, e.g. high or high,normal (default: all)")
     workers.add_argument("--processes", type=int, default=2)
     workers.add_argument("--threads", type=int, default=8)
+    workers.add_argument("--metrics-port", type=int,
+                         help="serve the pool's metrics on this port (default: WORKER_METRICS_PORT, 9191; 0: none)")
     workers.add_argument("--dry-run", action="store_true", help="print the dramatiq command instead")
     workers.set_defaults(handler=_workers)
 
@@ -125,7 +127,7 @@ def _workers(args) -> int:
     if args.dry_run:
         print(" ".join(argv))
         return 0
-    operations.exec_workers(argv)
+    operations.exec_workers(argv, operations.metrics_environment(args.metrics_port))
     return 0
 
 

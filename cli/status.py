@@ -44,7 +44,8 @@ def render(status: PipelineStatus, as_json: bool) -> str:
         lines.append("queues: the broker does not answer")
     else:
         lines.append("queues: embedded mode (the in-process broker lives in `herald run`)")
-    lines += ["", f"outbox backlog: {status.outbox_backlog} due, oldest due for {status.outbox_oldest_age_seconds:.1f} s",
+    lines += ["", f"outbox backlog: {status.outbox_backlog} due, "
+                  f"oldest due for {status.outbox_oldest_age_seconds:.1f} s",
               f"dead letters in the last hour: {status.dead_letters_last_hour}", ""]
     if not status.breakers_readable:
         lines.append("breakers: the reports cannot be read (Redis does not answer)")

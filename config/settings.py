@@ -94,6 +94,14 @@ class Settings:
     otel_endpoint: str | None = None
     otel_headers: dict = field(default_factory=dict)
     otel_service_name: str | None = None
+    # Metrics (docs/operations.md#metrics). PROMETHEUS_MULTIPROC_DIR: where
+    # the processes of one gunicorn or dramatiq share their values (the
+    # client library reads it too); METRICS_TOKEN: a bearer token /metrics
+    # asks for (unset: open); WORKER_METRICS_PORT: a worker pool's
+    # exposition port (0: none).
+    metrics_dir: str | None = None
+    metrics_token: str | None = None
+    worker_metrics_port: int = 0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -147,6 +155,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         demo=env.get("HERALD_DEMO", "on" if embedded else "off") == "on",
         **_connections(env), **_auth(env), **_delivery(env), **_chat_and_sockets(env), **_push(env),
         **_telemetry(env),
+        **_metrics(env),
     )
 
 
@@ -206,6 +215,21 @@ def _chat_and_sockets(env: Mapping[str, str]) -> dict:
         "typing_ttl_seconds": _int(env, "TYPING_TTL_SECONDS", 5),
         "rate_limits_enabled": env.get("RATE_LIMITS", "on") != "off",
     }
+
+
+def _metrics(env: Mapping[str, str]) -> dict:
+    """Where metrics are shared between processes, who may read them, the workers' port."""
+    return {
+        "metrics_dir": env.get("PROMETHEUS_MULTIPROC_DIR") or None,
+        "metrics_token": env.get("METRICS_TOKEN") or None,
+        "worker_metrics_port": _int(env, "WORKER_METRICS_PORT", 0),
+    }
+
+
+def environment_with(**overrides: str) -> dict[str, str]:
+    """This process's environment plus `overrides`: what a command it
+    replaces itself with (`herald workers` → dramatiq) starts with."""
+    return {**os.environ, **overrides}
 
 
 def _push(env: Mapping[str, str]) -> dict:

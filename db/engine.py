@@ -6,6 +6,7 @@ Callers pass the URL in: nothing here reads settings.
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
@@ -60,6 +61,14 @@ def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
             if engine.dialect.is_disconnect(e, dbapi_connection, None):
                 raise exc.InvalidatePoolError() from e
             raise
+
+
+def on_pool_use(engine: Engine, checked_out: Callable[[], None], checked_in: Callable[[], None]) -> None:
+    """Call `checked_out` / `checked_in` as the pool hands a connection out and
+    takes it back (the metrics' connections in use: counted as it happens, as
+    a scrape of one process could not see the other processes' pools)."""
+    event.listen(engine, "checkout", lambda *_: checked_out())
+    event.listen(engine, "checkin", lambda *_: checked_in())
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -14,6 +14,8 @@ import time
 
 import pika
 
+from rabbitmq.probe import measure_queues
+
 log = logging.getLogger(__name__)
 
 
@@ -65,12 +67,11 @@ class QueueDepths:
     def _poll_forever(self) -> None:
         connection = pika.BlockingConnection(self._params)
         try:
-            channel = connection.channel()
             while True:
-                methods = {name: channel.queue_declare(queue=name, passive=True).method for name in self._all_names}
+                figures = measure_queues(connection, self._all_names)
                 with self._lock:
-                    self._deepest = max((methods[name].message_count for name in self._queue_names), default=0)
-                    self._figures = {name: (m.message_count, m.consumer_count) for name, m in methods.items()}
+                    self._deepest = max((figures[name][0] for name in self._queue_names), default=0)
+                    self._figures = figures
                     self._measured_at = time.monotonic()
                 connection.sleep(self._interval)
         finally:
@@ -108,5 +109,5 @@ class FixedDepth:
     def deepest(self) -> int:
         return self.depth
 
-    def figures(self) -> None:
-        return None  # nothing measured
+    def figures(self) -> dict[str, tuple[int, int]]:
+        return {}  # no queues to show

@@ -13,6 +13,24 @@ def _parameters(url: str, timeout_seconds: float) -> pika.URLParameters:
     return params
 
 
+def measure_queues(connection: pika.BlockingConnection, queue_names: list[str]) -> dict[str, tuple[int, int]]:
+    """(ready messages, consumers) per queue by passive declares; a queue not
+    declared (yet) is empty with no consumers (its 404 closes the channel:
+    the next queue gets a new one)."""
+    figures = {}
+    channel = connection.channel()
+    for name in queue_names:
+        try:
+            method = channel.queue_declare(queue=name, passive=True).method
+            figures[name] = (method.message_count, method.consumer_count)
+        except pika.exceptions.ChannelClosedByBroker:
+            figures[name] = (0, 0)
+            channel = connection.channel()
+    if channel.is_open:
+        channel.close()
+    return figures
+
+
 def broker_answers(url: str, timeout_seconds: float = 2.0) -> bool:
     """True when an AMQP connection to `url` opens within the timeout."""
     try:
@@ -30,17 +48,8 @@ def queue_figures(url: str, queue_names: list[str], timeout_seconds: float = 2.0
         connection = pika.BlockingConnection(_parameters(url, timeout_seconds))
     except Exception:
         return None
-    figures = {}
     try:
-        channel = connection.channel()
-        for name in queue_names:
-            try:
-                method = channel.queue_declare(queue=name, passive=True).method
-                figures[name] = (method.message_count, method.consumer_count)
-            except pika.exceptions.ChannelClosedByBroker:  # 404: not declared yet
-                figures[name] = (0, 0)
-                channel = connection.channel()
-        return figures
+        return measure_queues(connection, queue_names)
     except Exception:
         return None
     finally:

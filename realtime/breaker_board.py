@@ -82,5 +82,10 @@ class RedisBreakerBoard:
         return reports
 
 
+_PROCESS_BOARD = MemoryBreakerBoard()
+
+
 def make_breaker_board(redis_url: str | None, namespace: str):
-    return RedisBreakerBoard.from_url(redis_url, namespace) if redis_url else MemoryBreakerBoard()
+    """Redis when there is one; else this process's board (embedded mode:
+    the edge and the in-process worker share it)."""
+    return RedisBreakerBoard.from_url(redis_url, namespace) if redis_url else _PROCESS_BOARD

@@ -16,6 +16,11 @@ class RedisGuard:
         self._breaker = pybreaker.CircuitBreaker(fail_max=fail_max, reset_timeout=reset_timeout, name="redis",
                                                  throw_new_error_on_trip=False)
 
+    @property
+    def breaker(self) -> pybreaker.CircuitBreaker:
+        """For listeners (the metrics' BreakerWatch); calls go through `call`."""
+        return self._breaker
+
     def call(self, command, *args, **kwargs):
         """Run one Redis command (or a pipeline's `execute`) through the breaker.
 

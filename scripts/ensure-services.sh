@@ -7,7 +7,9 @@
 # Debian's packages (as root, or through sudo). Besides the servers, only
 # Debian's chromium is installed when /usr/bin/chromium is missing: the
 # browser end-to-end tests drive it through playwright (never with
-# `playwright install`, which downloads a browser build of its own).
+# `playwright install`, which downloads a browser build of its own); and
+# Debian's prometheus when `promtool` is missing: the tests check the alert
+# rules with it (the package's own server is not needed).
 #
 # Environment: SERVICES_WAIT_SECONDS (default 60) bounds each wait.
 set -euo pipefail
@@ -58,6 +60,7 @@ port_open 5672 || rabbit_installed || { missing+=(rabbitmq-server); STATE[rabbit
     || missing+=(postgresql-client)
 [ "${STATE[redis]}" = installed ] || command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "ensure-services: installing ${missing[*]} from Debian's packages"
     as_root apt-get update -qq

@@ -7,7 +7,12 @@ from datetime import datetime, timezone
 from flask import Flask
 
 from config import Settings, load_settings
-from db.engine import make_engine, make_session_factory
+from db.engine import make_engine, make_session_factory, on_pool_use
+from metrics.breakers import watch
+from metrics.collector import PipelineCollector
+from metrics.exposition import render
+from metrics.meter import PrometheusMeter
+from metrics.pipeline import DB_POOL_IN_USE
 from pipeline.contract import all_queues, delivery_queues
 from rabbitmq.depths import FixedDepth, QueueDepths
 from rabbitmq.probe import broker_answers
@@ -18,6 +23,7 @@ from usecases.operations.pipeline_status import pipeline_status
 from usecases.outbox import make_marker
 from usecases.ports import ChatPolicy, OutboxPolicy, Ports, PushPolicy, SignInPolicy
 from telemetry import tracing
+from web import metrics as http_metrics
 from web import problems, request_log
 from web.admin.session import session_secret
 from web.auth import scope
@@ -25,7 +31,7 @@ from web.auth.sms import make_sms_sender
 from web.auth.tokens import TokenConfig
 from web.extensions import limiter, sock
 from web.presence import PresenceSweeper
-from web.resources import EdgeResources, SendLimits, SocketPolicy
+from web.resources import EdgeResources, Readiness, Scrape, SendLimits, SocketPolicy
 from web.ws.hub import Hub
 
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -42,7 +48,9 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
     _configure(app, settings)
     request_log.init_app(app)  # first: every later hook's failure is logged with the request id
     app.config.update(test_config or {})
-    sessions = make_session_factory(make_engine(settings.database_url))
+    engine = make_engine(settings.database_url)
+    on_pool_use(engine, DB_POOL_IN_USE.inc, DB_POOL_IN_USE.dec)
+    sessions = make_session_factory(engine)
     realtime = realtime or make_realtime(settings.redis_url, settings.redis_namespace)
     ports = Ports(sessions=sessions, publisher=publisher or _rabbitmq_publisher(settings, sessions),
                   realtime=realtime,
@@ -50,9 +58,12 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
                   outbox=OutboxPolicy(settings.delivery_partitions, settings.outbox_sweep_after_seconds),
                   chat=ChatPolicy(settings.group_member_limit, settings.edit_window_seconds,
                                   settings.max_body_chars, settings.typing_ttl_seconds),
-                  push=PushPolicy(settings.push_enabled))
+                  push=PushPolicy(settings.push_enabled), meter=PrometheusMeter())
     board = make_breaker_board(settings.redis_url, settings.redis_namespace)
+    if getattr(realtime, "guard", None) is not None:
+        watch(realtime.guard.breaker, "redis", board)
     app.extensions["herald"] = _resources(settings, ports, depths or _queue_depths(settings), board)
+    http_metrics.init_app(app)  # before the other hooks: it times every request, refused ones too
     problems.init_app(app)
     scope.init_app(app)  # before any view: scoped tokens reach only their endpoints
     limiter.init_app(app)
@@ -76,6 +87,10 @@ def _configure(app: Flask, settings: Settings) -> None:
 
 def _resources(settings: Settings, ports: Ports, depths, board) -> EdgeResources:
     """What views and sockets read: ports, hub, token and SMS configuration, policies."""
+    def snapshot(now: datetime | None = None):
+        return pipeline_status(ports.sessions, depths, board, now or datetime.now(timezone.utc))
+
+    collector = PipelineCollector(snapshot)
     return EdgeResources(
         ports=ports, hub=Hub(ports.realtime), tokens=TokenConfig.from_settings(settings),
         # Built here so an unknown SMS_SENDER fails at start-up, not at the first code.
@@ -88,7 +103,10 @@ def _resources(settings: Settings, ports: Ports, depths, board) -> EdgeResources
                              settings.refresh_token_ttl_seconds, otp_pepper=settings.jwt_secret),
         limits=SendLimits(settings.max_recipients, settings.max_body_chars, settings.backpressure_depth,
                           settings.backpressure_hard_depth),
-        pipeline=lambda now: pipeline_status(ports.sessions, depths, board, now))
+        readiness=Readiness(broker_configured=settings.broker_url is not None,
+                            redis_configured=settings.redis_url is not None),
+        scrape=Scrape(lambda: render(settings.metrics_dir, [collector]), settings.metrics_token),
+        pipeline_status=snapshot)
 
 
 def _rabbitmq_publisher(settings: Settings, sessions) -> BatchPublisher:

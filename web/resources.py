@@ -13,7 +13,6 @@ from web.auth.sms import SmsSender
 from web.auth.tokens import TokenConfig
 
 if TYPE_CHECKING:  # the hub and the sweeper import this module's resources() at run time
-    from datetime import datetime
 
     from usecases.operations.pipeline_status import PipelineStatus
     from web.presence import PresenceSweeper
@@ -48,6 +47,23 @@ class SocketPolicy:
     allowed_origins: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Readiness:
+    """Which dependencies this edge is configured with (embedded mode: neither)."""
+
+    broker_configured: bool = True
+    redis_configured: bool = True
+
+
+@dataclass(frozen=True)
+class Scrape:
+    """How `/metrics` answers: `render()` → (body, content type); `token`: a
+    bearer token the scraper must send (None: open, like most exporters)."""
+
+    render: Callable[[], tuple[bytes, str]]
+    token: str | None = None
+
+
 @dataclass
 class EdgeResources:
     """Built once by create_app; views and sockets read it, never the settings."""
@@ -62,8 +78,12 @@ class EdgeResources:
     limits: SendLimits = SendLimits()
     sockets: SocketPolicy = SocketPolicy()
     presence_sweeper: "PresenceSweeper | None" = None  # started by the first socket
-    # The pipeline snapshot at a time (the admin dashboard): queues, outbox, dead letters, breakers.
-    pipeline: "Callable[[datetime], PipelineStatus] | None" = None
+    readiness: Readiness = Readiness()
+    scrape: Scrape = Scrape(lambda: (b"", "text/plain"))
+    # ([now]) -> usecases.operations.pipeline_status.PipelineStatus (taken now
+    # when no time is given): the admin dashboard's figures and the metrics'
+    # scrape-time gauges.
+    pipeline_status: "Callable[..., PipelineStatus] | None" = None
 
 
 def resources() -> EdgeResources:

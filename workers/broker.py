@@ -19,17 +19,22 @@ from dramatiq.middleware import default_middleware
 from dramatiq.middleware.retries import Retries
 
 from config import Settings, load_settings
-from db.engine import make_engine, make_session_factory
+from db.engine import make_engine, make_session_factory, on_pool_use
+from metrics.breakers import watch
+from metrics.meter import PrometheusMeter
+from metrics.pipeline import DB_POOL_IN_USE
 from pipeline.contract import all_queues
 from pipeline.retry import RetryPolicy
 from rabbitmq.publisher import BrokerPublisher
 from realtime import make_presence, make_realtime
+from realtime.breaker_board import make_breaker_board
 from telemetry import tracing
 from usecases.outbox import make_marker
 from usecases.messaging.push import PushSender
 from usecases.ports import OutboxPolicy, Ports, PushPolicy, SessionFactory
 from workers.dead_letters import DeadLetters
 from workers.job_context import JobContext
+from workers.metrics import JobMetrics
 from workers.push_sender import make_push_sender
 
 
@@ -44,6 +49,8 @@ class WorkerRuntime:
 def make_broker(settings: Settings, policy: RetryPolicy) -> dramatiq.Broker:
     # JobContext first: the job's ids are bound before any other middleware runs and until all have.
     middleware = [JobContext(), *(m() for m in default_middleware if m is not Retries)]
+    # Before Retries, so it counts a job's outcome once Retries has decided it.
+    middleware.append(JobMetrics(settings.metrics_dir, settings.worker_metrics_port))
     middleware.append(Retries(max_retries=policy.max_retries, min_backoff=policy.min_backoff_ms,
                               max_backoff=policy.max_backoff_ms, retry_when=policy.should_retry))
     # After Retries, so its failure notes ride along when Retries re-enqueues.
@@ -61,10 +68,17 @@ def make_broker(settings: Settings, policy: RetryPolicy) -> dramatiq.Broker:
 def worker_ports(settings: Settings, sessions: SessionFactory, realtime, presence=None) -> Ports:
     """The ports actors use; jobs they start go out through this process's broker."""
     publisher = BrokerPublisher(broker, make_marker(sessions, lambda: datetime.now(timezone.utc)))
+    if getattr(realtime, "guard", None) is not None:
+        watch(realtime.guard.breaker, "redis", _board(settings))
     return Ports(sessions=sessions, publisher=publisher, realtime=realtime,
                  presence=presence or make_presence(realtime, settings.redis_url, settings.redis_namespace),
                  outbox=OutboxPolicy(settings.delivery_partitions, settings.outbox_sweep_after_seconds),
-                 push=PushPolicy(settings.push_enabled))
+                 push=PushPolicy(settings.push_enabled), meter=PrometheusMeter())
+
+
+def _board(settings: Settings):
+    """Where this process's breakers report their state changes (`herald status`)."""
+    return make_breaker_board(settings.redis_url, settings.redis_namespace)
 
 
 settings = load_settings()
@@ -101,7 +115,9 @@ def runtime() -> WorkerRuntime:
     global _runtime
     with _lock:
         if _runtime is None:
-            sessions = make_session_factory(make_engine(settings.database_url))
+            engine = make_engine(settings.database_url)
+            on_pool_use(engine, DB_POOL_IN_USE.inc, DB_POOL_IN_USE.dec)
+            sessions = make_session_factory(engine)
             realtime = make_realtime(settings.redis_url, settings.redis_namespace)
             _runtime = WorkerRuntime(worker_ports(settings, sessions, realtime), _LazySender())
         return _runtime
@@ -125,4 +141,6 @@ class _LazySender:
         with self._lock:
             if self._built is None:
                 self._built = make_push_sender(settings)
+                if getattr(self._built, "breaker", None) is not None:
+                    watch(self._built.breaker, "fcm", _board(settings))
             return self._built

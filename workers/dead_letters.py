@@ -20,6 +20,7 @@ from typing import Callable
 from dramatiq.common import q_name
 from dramatiq.middleware import Middleware
 
+from metrics.workers import DEAD_LETTERS
 from pipeline.failures import error_text, note_failure
 from telemetry import context
 from usecases.operations.dead_letters import FailedJob
@@ -59,6 +60,7 @@ class DeadLetters(Middleware):
             log.critical("could not record dead letter for job %s (%s)", job.job_id, job.actor_name, exc_info=True)
             return
         if recorded:
+            DEAD_LETTERS.labels(job.actor_name, job.reason).inc()
             log.warning("job %s (%s%s) is a dead letter: %s after %d attempts", job.job_id, job.actor_name,
                         tuple(job.args), job.reason, job.attempts)
 

@@ -72,6 +72,8 @@ def test_embedded_mode_reports_ready_without_any_server(embedded):
     _, base_url = embedded
     response = requests.get(f"{base_url}/readyz", timeout=10)
     assert response.status_code == 200 and response.json()["status"] == "ready"
+    # No Redis and no RabbitMQ to reach: said so, not reported as fine.
+    assert response.json()["checks"] == {"database": "ok", "broker": "not_configured", "redis": "not_configured"}
 
 
 def test_the_printed_shell_line_sets_the_tour_variables(embedded):

@@ -18,20 +18,44 @@ def test_healthz_answers_without_touching_anything(client):
     assert client.get("/healthz").json == {"status": "ok"}
 
 
-def test_readyz_is_ready_when_the_database_and_redis_answer(client):
+def test_readyz_is_ready_when_every_configured_dependency_answers(client):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json["checks"] == {"database": True, "broker": True, "redis": True}
+    # The test app has Redis but no broker URL: its publisher is handed in.
+    assert response.json == {"status": "ready",
+                             "checks": {"database": "ok", "broker": "not_configured", "redis": "ok"}}
 
 
-def test_readyz_answers_503_when_a_dependency_is_down(env, publisher, sessions):
+def test_readyz_in_full_mode_checks_the_broker_too(env, publisher, sessions, broker_url):
+    client = create_app(load_settings({**env, "BROKER_URL": broker_url}), publisher=publisher).test_client()
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json["checks"] == {"database": "ok", "broker": "ok", "redis": "ok"}
+
+
+def test_readyz_says_embedded_mode_has_no_broker_or_redis(env, publisher, sessions):
+    client = create_app(load_settings({**env, "REDIS_URL": ""}), publisher=publisher).test_client()
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ready",
+                             "checks": {"database": "ok", "broker": "not_configured", "redis": "not_configured"}}
+
+
+def test_readyz_answers_503_when_a_configured_dependency_is_down(env, publisher, sessions):
     broken = load_settings({**env, "REDIS_URL": "redis://127.0.0.1:1/0",
                             "BROKER_URL": "amqp://guest:guest@127.0.0.1:1/%2F"})
     client = create_app(broken, publisher=publisher).test_client()
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json == {"status": "unavailable",
-                             "checks": {"database": True, "broker": False, "redis": False}}
+                             "checks": {"database": "ok", "broker": "down", "redis": "down"}}
+
+
+def test_readyz_answers_503_when_the_database_is_down(env, publisher):
+    broken = load_settings({**env, "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nowhere", "REDIS_URL": ""})
+    response = create_app(broken, publisher=publisher).test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json["checks"] == {"database": "down", "broker": "not_configured", "redis": "not_configured"}
 
 
 def run_herald(env, *args):

@@ -148,3 +148,10 @@ def test_herald_status_prints_the_snapshot(env, sessions, broker_url, two_jobs_o
     assert {q["name"]: q["depth"] for q in figures["queues"]}["push"] == 2
     assert figures["outbox"]["backlog"] == 1 and figures["dead_letters_last_hour"] == 1
     assert figures["broker"] == "ok" and figures["breakers_readable"] is True
+
+
+def test_the_edge_offers_the_snapshot_to_its_views(client, sessions):
+    """The admin dashboard reads `resources().pipeline_status()`: the same snapshot, taken now."""
+    add_outbox(sessions, due_seconds_ago=5)
+    status = client.application.extensions["herald"].pipeline_status()
+    assert status.outbox_backlog == 1 and status.broker == "ok" and status.queues == ()  # no broker: no queues

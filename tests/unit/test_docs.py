@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 USER_DOCS = ["README.md", "docs/websocket.md", "docs/operations.md", "docs/architecture.md"]
 TOP_LEVEL = ("web", "workers", "db", "pipeline", "usecases", "cli", "config", "telemetry", "rabbitmq", "realtime",
-             "tests", "scripts", "docs", ".ci")
+             "tests", "scripts", "docs", ".ci", "metrics", "deploy")
 # gunicorn reads these itself (gunicorn.conf.py); the README lists them beside ours.
 NOT_OURS = {"WEB_CONCURRENCY", "GUNICORN_CMD_ARGS"}
 # A path under one of our folders, or a bare file name with a known extension.

@@ -35,6 +35,8 @@ def send_chat(ports: Ports, user_id: int, conversation_id: int, body: str, clien
         accepted = accept_chat(uow.session, conversation_id=conversation_id, sender_id=user_id, body=body,
                                client_msg_id=client_msg_id, policy=ports.outbox, now=now)
         uow.commit()
+    if not accepted.replayed:
+        ports.meter.accepted("chat", "normal")
     ports.publisher.submit(accepted.jobs)
     return accepted
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from db.engine import UnitOfWork
 from usecases.chat.send import receipt_job
-from usecases.messaging.deliveries import mark_delivered_with_receipts, mark_read
+from usecases.messaging.deliveries import mark_delivered_with_receipts, mark_read_copies
 from usecases.ports import Ports
 
 
@@ -17,14 +17,18 @@ def record_acks(ports: Ports, user_id: int, acked: int, read: int, now: datetime
     """Mark the user's deliveries delivered up to `acked` and read up to
     `read` (0: nothing to mark), then publish the receipts. A socket scoped
     to one conversation marks only that conversation's deliveries."""
-    jobs = []
+    jobs, delivered, read_copies = [], [], []
     with UnitOfWork(ports.sessions) as uow:
         if acked:
             # Chat senders learn "delivered" per conversation, up to a seq.
-            _, delivered_upto = mark_delivered_with_receipts(uow.session, user_id, acked, now, conversation_id)
+            _, delivered_upto, delivered = mark_delivered_with_receipts(uow.session, user_id, acked, now,
+                                                                        conversation_id)
             for chat_id, seq in delivered_upto.items():
                 jobs.append(receipt_job(uow.session, ports.outbox, chat_id, user_id, "delivered", seq, now))
         if read:
-            mark_read(uow.session, user_id, read, now, conversation_id)
+            read_copies = mark_read_copies(uow.session, user_id, read, now, conversation_id)
         uow.commit()
+    ports.meter.delivered([(kind, priority, (now - sent_at).total_seconds() if sent_at else None)
+                           for kind, priority, sent_at in delivered])
+    ports.meter.read(read_copies)
     ports.publisher.submit(jobs)

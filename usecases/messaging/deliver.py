@@ -46,6 +46,7 @@ def deliver_message(ports: Ports, message_id: int, now: datetime) -> list[Positi
         positioned = position_pending(uow.session, last, message_id, now)
         pushes = push_jobs(uow.session, ports, positioned, now)
         uow.commit()
+    ports.meter.sent([(item.payload["priority"], item.waited_seconds) for item in positioned])
     ring_positioned(ports, positioned)
     ports.publisher.submit(pushes)
     return positioned

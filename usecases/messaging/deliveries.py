@@ -33,6 +33,8 @@ class Positioned:
     # Whether the recipient had a push device when placed (read with the
     # pending deliveries, for the push planner: no statement of its own).
     has_device: bool = True
+    # From acceptance (or the scheduled time) to placing: the metrics' accept→sent.
+    waited_seconds: float = 0.0
 
 
 class _Sender(NamedTuple):
@@ -44,7 +46,7 @@ class _Sender(NamedTuple):
 # The columns message_payload reads (by these names), and the sender's.
 _MESSAGE_COLUMNS = (Message.id, Message.kind, Message.conversation_id, Message.seq, Message.body,
                     Message.priority, Message.created_at, Message.edited_at, Message.deleted_at,
-                    Message.expires_at, Message.sender_id, User.name.label("sender_name"),
+                    Message.expires_at, Message.send_at, Message.sender_id, User.name.label("sender_name"),
                     User.role.label("sender_role"))
 _UNPLACEABLE = object()
 
@@ -90,7 +92,9 @@ def position_pending(session: Session, last: dict[int, int], up_to_message_id: i
         placed.append({"id": delivery_id, "position": last[recipient_id],
                        "status": status.READ if own else status.SENT, "sent_at": now,
                        "delivered_at": now if own else None, "read_at": now if own else None})
-        positioned.append(Positioned(recipient_id, last[recipient_id], payload, has_device))
+        due = max(message.created_at, message.send_at or message.created_at)
+        positioned.append(Positioned(recipient_id, last[recipient_id], payload, has_device,
+                                     (now - due).total_seconds()))
     update_rows(session, Delivery, "id", placed)
     if expired:
         session.execute(update(Delivery).where(Delivery.id.in_(expired))
@@ -156,9 +160,12 @@ def mark_delivered(session: Session, user_id: int, up_to_position: int, now: dat
 
 
 def mark_delivered_with_receipts(session: Session, user_id: int, up_to_position: int, now: datetime,
-                                 conversation_id: int | None = None) -> tuple[list[int], dict[int, int]]:
+                                 conversation_id: int | None = None
+                                 ) -> tuple[list[int], dict[int, int], list[tuple[str, str, datetime | None]]]:
     """`mark_delivered`, and for the chat messages it marked (not the user's
-    own): conversation → highest seq, what the senders' receipts say.
+    own): conversation → highest seq, what the senders' receipts say; and
+    (kind, priority, sent_at) of each copy marked, for the metrics (returned
+    by the same statement).
 
     The stream row is locked first, as the delivery actor does, so the two
     never wait on each other in opposite orders (deadlock). On PostgreSQL one
@@ -185,31 +192,42 @@ def mark_delivered_with_receipts(session: Session, user_id: int, up_to_position:
                                           *_in_conversation(conversation_id))
                  .values(status=status.DELIVERED, delivered_at=now))
     if not postgres:
-        ids = list(session.execute(statement.returning(deliveries.c.message_id)).scalars())
+        sent = dict(session.execute(statement.returning(deliveries.c.message_id, deliveries.c.sent_at)).all())
+        ids = list(sent)
         rows = session.execute(select(messages.c.id, messages.c.conversation_id, messages.c.seq,
-                                      messages.c.sender_id).where(messages.c.id.in_(ids))).all() if ids else []
+                                      messages.c.sender_id, messages.c.kind, messages.c.priority)
+                               .where(messages.c.id.in_(ids))).all() if ids else []
+        copies = [(row.kind, row.priority, sent[row.id]) for row in rows]
     else:
         rows = session.execute(statement.where(deliveries.c.message_id == messages.c.id).add_cte(acked).returning(
             deliveries.c.message_id.label("id"), messages.c.conversation_id, messages.c.seq,
-            messages.c.sender_id)).all()
+            messages.c.sender_id, messages.c.kind, messages.c.priority, deliveries.c.sent_at)).all()
         ids = [row.id for row in rows]
+        copies = [(row.kind, row.priority, row.sent_at) for row in rows]
     upto: dict[int, int] = {}
     for row in rows:
         if row.conversation_id is not None and row.sender_id != user_id:
             upto[row.conversation_id] = max(upto.get(row.conversation_id, 0), row.seq)
-    return ids, upto
+    return ids, upto, copies
 
 
 def mark_read(session: Session, user_id: int, up_to_position: int, now: datetime,
               conversation_id: int | None = None) -> int:
     """A read marker: everything up to the position was read (and so delivered)."""
-    result = session.execute(
-        update(Delivery).where(Delivery.recipient_id == user_id, Delivery.position <= up_to_position,
-                               Delivery.status.in_(status.predecessors(status.READ)),
-                               *_in_conversation(conversation_id))
-        .values(status=status.READ, read_at=now,
-                delivered_at=func.coalesce(Delivery.delivered_at, now)))
-    return result.rowcount
+    return len(mark_read_copies(session, user_id, up_to_position, now, conversation_id))
+
+
+def mark_read_copies(session: Session, user_id: int, up_to_position: int, now: datetime,
+                     conversation_id: int | None = None) -> list[tuple[str, str]]:
+    """`mark_read`, answering (kind, priority) of each copy it marked, for the
+    metrics: returned by the same statement (UPDATE … FROM messages)."""
+    deliveries, messages = Delivery.__table__, Message.__table__
+    return [tuple(row) for row in session.execute(
+        update(deliveries).where(deliveries.c.recipient_id == user_id, deliveries.c.position <= up_to_position,
+                                 deliveries.c.status.in_(status.predecessors(status.READ)),
+                                 deliveries.c.message_id == messages.c.id, *_in_conversation(conversation_id))
+        .values(status=status.READ, read_at=now, delivered_at=func.coalesce(deliveries.c.delivered_at, now))
+        .returning(messages.c.kind, messages.c.priority))]
 
 
 def _in_conversation(conversation_id: int | None) -> list:

@@ -52,6 +52,7 @@ def accept_oneway_request(ports: Ports, request: OnewayRequest, key: RequestKey 
         answer = {"id": accepted.message_id, "status": "accepted"}
         remember(uow.session, key, 202, answer)
         uow.commit()
+    ports.meter.accepted("oneway", request.priority)
     ports.publisher.submit(accepted.jobs)
     return OnewayAnswer(202, answer)
 

@@ -92,7 +92,8 @@ def pipeline_status(sessions: SessionFactory, queues: QueueProbe | None, breaker
     breaker_list, readable = _breakers(breakers, now)
     return PipelineStatus(
         taken_at=now, broker=broker,
-        queues=tuple(QueueStatus(name, depth, consumers) for name, (depth, consumers) in sorted((figures or {}).items())),
+        queues=tuple(QueueStatus(name, depth, consumers)
+                     for name, (depth, consumers) in sorted((figures or {}).items())),
         outbox_backlog=backlog,
         outbox_oldest_age_seconds=max((now - oldest_due).total_seconds(), 0.0) if oldest_due else 0.0,
         dead_letters_last_hour=dead, breakers=breaker_list, breakers_readable=readable)

@@ -18,7 +18,7 @@ REFRESH_SECONDS = 3
 
 def _figures() -> dict:
     res = resources()
-    return dashboard_figures(res.ports, res.pipeline, datetime.now(timezone.utc))
+    return dashboard_figures(res.ports, res.pipeline_status, datetime.now(timezone.utc))
 
 
 @bp.get("/dashboard")

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from flask import Blueprint
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
+from metrics.edge import BACKPRESSURE_REFUSALS
 from pipeline.backpressure import refusal_retry_after
 from pipeline.errors import Overloaded, ValidationFailed
 from pipeline.schedule import check_schedule
@@ -46,6 +47,7 @@ def _check_backpressure(priority: str, limits: SendLimits) -> None:
     depth = resources().depths.deepest()
     retry_after = refusal_retry_after(priority, depth, limits.backpressure_depth, limits.backpressure_hard_depth)
     if retry_after is not None:
+        BACKPRESSURE_REFUSALS.labels(priority).inc()
         raise Overloaded(f"delivery queues hold {depth} messages; {priority} sends wait",
                          retry_after=retry_after)
 

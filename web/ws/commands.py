@@ -3,6 +3,7 @@ presence): the same use cases as the HTTP endpoints, answered as frames."""
 
 from __future__ import annotations
 
+from metrics.edge import IDEMPOTENT_REPLAYS
 from pipeline.errors import HeraldError
 from pipeline.frames import ClientFrame, error_frame
 from usecases.chat.send import read_conversation, send_chat
@@ -30,10 +31,15 @@ def handle(res, user_id: int, frame: ClientFrame, context: int | None,
 
 def _send(res, user_id: int, raw: dict, context: int | None) -> dict:
     accepted = send_chat(res.ports, user_id, raw["conversation_id"], raw["body"], raw["client_msg_id"], context)
+    if accepted.replayed:
+        IDEMPOTENT_REPLAYS.labels(SOCKET_SEND).inc()
     return {"type": "sent", "client_msg_id": raw["client_msg_id"], "message_id": accepted.message.id,
             "conversation_id": accepted.message.conversation_id, "seq": accepted.message.seq,
             "replayed": accepted.replayed}
 
+
+# The `route` label of a replayed socket `send` (HTTP replays carry their URL rule).
+SOCKET_SEND = "/v1/ws send"
 
 # Typing and presence are relayed, never stored; they need the socket's own
 # state (its session, its typing rate limit), so they take its SocketSignals.

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 
 from simple_websocket import ConnectionClosed
 
+from metrics.edge import FRAMES_SENT, RING_TO_FRAME, SOCKETS_OPEN, frame_type
 from pipeline.errors import HeraldError
 from pipeline.frames import (clamp_ack, encode, error_frame, next_action,
                              parse_client_frame, pong_frame, ready_frame)
@@ -45,6 +46,13 @@ class Connection:
         self.signals = SocketSignals(res, user_id, self.session_id, context)
 
     def run(self) -> None:
+        SOCKETS_OPEN.inc()
+        try:
+            self._run()
+        finally:
+            SOCKETS_OPEN.dec()
+
+    def _run(self) -> None:
         self.signals.beat()  # this session is live (presence, and no push while it lasts)
         self.res.hub.attach(self.user_id, self.mailbox)
         # In a copy of this context: the reader's log lines and jobs keep the socket's request id.
@@ -78,6 +86,8 @@ class Connection:
                     self._fill()
                 for ring in items:
                     self._deliver(ring)
+                if items and self.mailbox.drained_oldest_at is not None:
+                    RING_TO_FRAME.observe(time.monotonic() - self.mailbox.drained_oldest_at)
             if time.monotonic() >= next_beat:
                 self._heartbeat()
                 next_beat = time.monotonic() + interval
@@ -116,6 +126,7 @@ class Connection:
 
     def _send(self, text: str) -> None:
         self.ws.send(text)
+        FRAMES_SENT.labels(frame_type(text)).inc()
 
     def _read_loop(self) -> None:
         try:

@@ -8,6 +8,7 @@ database, which is the store anyway.
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 
 from pipeline.rings import Ring
@@ -20,6 +21,8 @@ class Mailbox:
         self._resync = False
         self._lock = threading.Lock()
         self._ready = threading.Event()
+        self._oldest_at: float | None = None  # when the oldest waiting item came (monotonic)
+        self.drained_oldest_at: float | None = None
         self.close_request: tuple[int, str] | None = None
 
     def offer(self, ring: Ring) -> None:
@@ -28,6 +31,8 @@ class Mailbox:
             if ring.position is not None and len(self._items) >= self._limit:
                 self._resync = True
             else:
+                if not self._items:
+                    self._oldest_at = time.monotonic()
                 self._items.append(ring)
         self._ready.set()
 
@@ -40,9 +45,11 @@ class Mailbox:
         return self._ready.wait(timeout)
 
     def drain(self) -> tuple[list[Ring], bool]:
-        """Everything queued so far, and whether a re-read is needed."""
+        """Everything queued so far, and whether a re-read is needed;
+        `drained_oldest_at` says when the oldest of those items came."""
         with self._lock:
             items, resync = list(self._items), self._resync
+            self.drained_oldest_at, self._oldest_at = self._oldest_at, None
             self._items.clear()
             self._resync = False
             self._ready.clear()
