@@ -12,9 +12,9 @@ from pipeline.contract import all_queues, delivery_queues
 from rabbitmq.depths import FixedDepth, QueueDepths
 from rabbitmq.probe import broker_answers
 from rabbitmq.publisher import BatchPublisher
-from realtime import make_presence, make_realtime
+from realtime import make_key_cache, make_presence, make_realtime
 from usecases.outbox import make_marker
-from usecases.ports import ChatPolicy, OutboxPolicy, Ports, PushPolicy, SignInPolicy
+from usecases.ports import ChatPolicy, OutboxPolicy, PhonePolicy, Ports, PushPolicy, SignInPolicy
 from web import problems
 from web.admin.session import session_secret
 from web.auth import scope
@@ -44,7 +44,8 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
                   outbox=OutboxPolicy(settings.delivery_partitions, settings.outbox_sweep_after_seconds),
                   chat=ChatPolicy(settings.group_member_limit, settings.edit_window_seconds,
                                   settings.max_body_chars, settings.typing_ttl_seconds),
-                  push=PushPolicy(settings.push_enabled))
+                  push=PushPolicy(settings.push_enabled), phones=PhonePolicy(settings.default_phone_region),
+                  key_cache=make_key_cache(realtime, settings.redis_url, settings.redis_namespace))
     app.extensions["herald"] = _resources(settings, ports, depths or _queue_depths(settings))
     problems.init_app(app)
     scope.init_app(app)  # before any view: scoped tokens reach only their endpoints
@@ -101,8 +102,9 @@ def _register_blueprints(app: Flask) -> None:
     from web.blueprints import presence, privacy
     from web.blueprints import conversation_members, conversation_messages, conversation_status
     from web.blueprints import blocks, message_changes, reactions
+    from web.blueprints import api_keys
 
     for module in (ops, apidocs, auth, messages, conversations, ws, devices, admin_api, admin_pages,
                    presence, privacy, conversation_messages, conversation_members, conversation_status,
-                   message_changes, reactions, blocks):
+                   message_changes, reactions, blocks, api_keys):
         app.register_blueprint(module.bp)
