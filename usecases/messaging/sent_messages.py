@@ -48,11 +48,9 @@ def sent_messages(ports: Ports, sender_id: int, wanted: SentFilter, *, limit: in
     if cursor:
         at, message_id = decode_cursor(cursor)
         where.append(or_(Message.created_at < at, and_(Message.created_at == at, Message.id < message_id)))
-    if wanted.status is not None:
-        where.append(_has_status(wanted.status))
+    if wanted.status is not None or wanted.recipient is not None:
+        where += _a_recipient_matching(wanted, ports.phones.default_region)
     with UnitOfWork(ports.sessions) as uow:
-        if wanted.recipient is not None:
-            where.append(_has_recipient(wanted.recipient, ports.phones.default_region))
         rows = list(uow.session.scalars(select(Message).where(*where)
                                         .order_by(Message.created_at.desc(), Message.id.desc()).limit(limit + 1)))
         page = rows[:limit]
@@ -146,19 +144,31 @@ def _summary(message: Message) -> dict:
             "recipient_count": len(message.recipient_ids)}
 
 
-def _has_status(wanted: str):
-    """A recipient of the message is in `wanted` (as shown: `queued` is an accepted row of a queued message)."""
-    if wanted in (status.ACCEPTED, status.QUEUED):
-        row = exists().where(Delivery.message_id == Message.id, Delivery.status.in_((status.ACCEPTED, status.QUEUED)))
-        return and_(row, Message.queued_at.is_(None) if wanted == status.ACCEPTED else Message.queued_at.is_not(None))
-    return exists().where(Delivery.message_id == Message.id, Delivery.status == wanted)
+def _a_recipient_matching(wanted: SentFilter, region: str | None) -> list:
+    """One recipient of the message is `recipient` (when given) and in `status`
+    (when given): both on the same delivery row."""
+    row = [Delivery.message_id == Message.id]
+    message = []
+    if wanted.recipient is not None:
+        row.append(Delivery.recipient_id == _recipient_id(wanted.recipient, region))
+    if wanted.status in (status.ACCEPTED, status.QUEUED):
+        # As shown: `queued` is an accepted row of a message the broker took.
+        row.append(Delivery.status.in_((status.ACCEPTED, status.QUEUED)))
+        message.append(Message.queued_at.is_(None) if wanted.status == status.ACCEPTED
+                       else Message.queued_at.is_not(None))
+    elif wanted.status is not None:
+        row.append(Delivery.status == wanted.status)
+    return [exists().where(*row), *message]
 
 
-def _has_recipient(recipient: str, region: str | None):
-    """The message went to this user id, or this number: "+" and the
-    country code, or a national number (a leading 0; no user id has one)."""
+def _recipient_id(recipient: str, region: str | None):
+    """A user id, or the account of a number: "+" and the country code, or a
+    national number (a leading 0; no user id has one).
+
+    Raises:
+        InvalidPhoneNumber: neither.
+    """
     text = recipient.strip()
     if text.isdigit() and not text.startswith("0"):
-        return exists().where(Delivery.message_id == Message.id, Delivery.recipient_id == int(text))
-    user = select(User.id).where(User.phone == normalize_phone(text, region)).scalar_subquery()
-    return exists().where(Delivery.message_id == Message.id, Delivery.recipient_id == user)
+        return int(text)
+    return select(User.id).where(User.phone == normalize_phone(text, region)).scalar_subquery()
