@@ -221,3 +221,49 @@ def test_the_command_creates_a_key_for_a_business_user(env, auth, shop, sessions
     mobile = auth.user("mobile")
     with pytest.raises(SystemExit, match="user_not_found"):
         main(["api-key", "create", "--user", str(mobile.id), "--name", "ops"])
+
+
+def test_real_answers_match_the_document(client, auth, shop):
+    """The key and sent-list endpoints' answers, checked against web/openapi.yaml."""
+    from tests.integration.test_openapi import _Contract
+    from web.blueprints.apidocs import spec
+    contract = _Contract(spec())
+    mobile, admin = auth.user("mobile"), auth.user("admin", username="root")
+    as_shop, as_admin = auth.headers(shop), auth.headers(admin)
+    keys, key_path = "/v1/api-keys", "/v1/api-keys/{key_id}"
+    made = contract.check(client.post(keys, json={"name": "billing"}, headers=as_shop), "post", keys).json
+    contract.check(client.post(keys, json={"name": "x"}, headers=auth.headers(mobile)), "post", keys, "forbidden")
+    contract.check(client.post(keys, json={"name": "x"}, headers=as_admin), "post", keys, "validation_failed")
+    contract.check(client.post(keys, json={"name": "x", "user_id": mobile.id}, headers=as_admin),
+                   "post", keys, "user_not_found")
+    contract.check(client.post(keys, json={"name": "x"}), "post", keys, "unauthenticated")
+    contract.check(client.get(keys, headers=as_shop), "get", keys)
+    contract.check(client.get(f"{keys}?user_id=x", headers=as_shop), "get", keys, "bad_request")
+    key = bearer(made["secret"])
+    contract.check(client.get(keys, headers=key), "get", keys, "forbidden")
+
+    send, one = "/v1/messages", "/v1/messages/{message_id}"
+    sent = contract.check(client.post(send, json={"to": [mobile.id], "body": "hi"}, headers=key), "post", send)
+    contract.check(client.get(send, headers=key), "get", send)
+    contract.check(client.get(f"{send}?status=lost", headers=key), "get", send, "validation_failed")
+    contract.check(client.get(f"{send}?recipient=%2B1", headers=key), "get", send, "invalid_phone_number")
+    contract.check(client.get(f"{send}?cursor=x", headers=key), "get", send, "bad_request")
+    contract.check(client.get(send, headers=auth.headers(mobile)), "get", send, "forbidden")
+    contract.check(client.get(f"/v1/messages/{sent.json['id']}", headers=key), "get", one)
+    recipients = "/v1/messages/{message_id}/recipients"
+    contract.check(client.get(f"/v1/messages/{sent.json['id']}/recipients", headers=key), "get", recipients)
+    contract.check(client.get(f"/v1/messages/{sent.json['id']}/recipients?limit=0", headers=key),
+                   "get", recipients, "bad_request")
+    contract.check(client.get(f"/v1/messages/{sent.json['id']}/recipients", headers=auth.headers(auth.user("business"))),
+                   "get", recipients, "not_found")
+
+    contract.check(client.delete(f"/v1/api-keys/{made['id']}", headers=auth.headers(auth.user("business"))),
+                   "delete", key_path, "not_found")
+    contract.check(client.delete(f"/v1/api-keys/{made['id']}", headers=key), "delete", key_path, "forbidden")
+    contract.check(client.delete(f"/v1/api-keys/{made['id']}", headers=as_shop), "delete", key_path)
+    contract.check(client.post(send, json={"to": [mobile.id], "body": "hi"}, headers=key), "post", send,
+                   "invalid_token")
+    for _ in range(19):
+        client.post(keys, json={"name": "more"}, headers=as_shop)
+    contract.check(client.post(keys, json={"name": "x"}, headers=as_shop), "post", keys)
+    contract.check(client.post(keys, json={"name": "x"}, headers=as_shop), "post", keys, "api_key_limit_reached")
