@@ -6,6 +6,7 @@ process, their last use written at most once a minute."""
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 from sqlalchemy import select
@@ -78,6 +79,7 @@ def test_a_key_reaches_no_route_but_those_made_for_it(app, client, auth, shop, s
             for name, value in values.items():
                 for converter in ("int:", "path:", ""):
                     path = path.replace(f"<{converter}{name}>", str(value))
+            path = re.sub(r"<int:[^>]+>", "1", re.sub(r"<(?:path:)?[^:>]+>", "x", path))  # routes added later
             upgrade = UPGRADE if rule.endpoint == "ws.socket" else {}
             answer = client.open(path, method=method, json={} if method != "GET" else None,
                                  headers={**key, **upgrade})
