@@ -17,6 +17,7 @@ import time
 import redis
 
 from pipeline.channels import DEFAULT_NAMESPACE, api_key_entry_key, api_key_touch_key
+from pipeline.errors import DependencyUnavailable
 from realtime.redis_guard import RedisGuard
 
 # A revocation outlives any entry filled before it by far.
@@ -33,18 +34,18 @@ class RedisKeyCache:
         """(the cached entry or None, whether no use was noted in the last `touch_seconds`).
 
         Raises:
-            DependencyUnavailable: Redis is away (the caller reads the database).
+            DependencyUnavailable: Redis is away or failing (the caller reads the database).
         """
         pipe = self._redis.pipeline(transaction=False)
         pipe.get(api_key_entry_key(secret_hash, self._namespace))
         pipe.set(api_key_touch_key(secret_hash, self._namespace), b"1", nx=True, ex=touch_seconds)
-        entry, first_use = self._guard.call(pipe.execute)
+        entry, first_use = self._call(pipe.execute)
         return (entry.decode() if entry is not None else None), bool(first_use)
 
     def fill(self, secret_hash: str, entry: str, ttl_seconds: int) -> None:
         """Cache `entry` unless one is there (a revocation wins)."""
-        self._guard.call(self._redis.set, api_key_entry_key(secret_hash, self._namespace), entry.encode(),
-                         nx=True, ex=ttl_seconds)
+        self._call(self._redis.set, api_key_entry_key(secret_hash, self._namespace), entry.encode(),
+                   nx=True, ex=ttl_seconds)
 
     def revoke(self, secret_hash: str) -> None:
         """Every process refuses the key from now on.
@@ -52,8 +53,14 @@ class RedisKeyCache:
         Raises:
             DependencyUnavailable: Redis is away; the caller must not say "revoked".
         """
-        self._guard.call(self._redis.set, api_key_entry_key(secret_hash, self._namespace), b"none",
-                         ex=REVOKED_SECONDS)
+        self._call(self._redis.set, api_key_entry_key(secret_hash, self._namespace), b"none", ex=REVOKED_SECONDS)
+
+    def _call(self, command, *args, **kwargs):
+        """Through the breaker; a failing Redis is DependencyUnavailable, which callers expect."""
+        try:
+            return self._guard.call(command, *args, **kwargs)
+        except redis.RedisError as e:
+            raise DependencyUnavailable(f"Redis failed: {e}") from None
 
 
 class InProcessKeyCache:

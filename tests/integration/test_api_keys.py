@@ -269,3 +269,26 @@ def test_real_answers_match_the_document(client, auth, shop):
         client.post(keys, json={"name": "more"}, headers=as_shop)
     contract.check(client.post(keys, json={"name": "x"}, headers=as_shop), "post", keys)
     contract.check(client.post(keys, json={"name": "x"}, headers=as_shop), "post", keys, "api_key_limit_reached")
+
+
+def test_without_redis_keys_are_read_from_the_database_and_a_revoke_says_to_repeat_it(
+        app, client, auth, shop, sessions):
+    """Redis away (D76): lookups fall back to the database; a DELETE commits the
+    revocation but answers 503, since the other processes' cache was not told."""
+    import dataclasses
+
+    import redis
+
+    from realtime import RedisKeyCache
+    somchai = auth.user("mobile")
+    key_view = make_key(client, auth.headers(shop))
+    key = bearer(key_view["secret"])
+    res = app.extensions["herald"]
+    nowhere = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_timeout=0.2, socket_connect_timeout=0.2)
+    res.ports = dataclasses.replace(res.ports, key_cache=RedisKeyCache(nowhere))
+    assert client.post("/v1/messages", json={"to": [somchai.id], "body": "hi"}, headers=key).status_code == 202
+    answer = client.delete(f"/v1/api-keys/{key_view['id']}", headers=auth.headers(shop))
+    assert (answer.status_code, answer.json["code"]) == (503, "dependency_unavailable")
+    assert stored(sessions, key_view["id"]).revoked_at is not None
+    refused = client.post("/v1/messages", json={"to": [somchai.id], "body": "hi"}, headers=key)
+    assert (refused.status_code, refused.json["code"]) == (401, "invalid_token")
