@@ -17,7 +17,8 @@ def create(*, role: str, phone: str | None, name: str | None, username: str | No
     settings = load_settings()
     try:
         user = provision_user(existing_sessions(settings.database_url), role=role, now=datetime.now(timezone.utc),
-                              phone=phone, name=name, username=username, password=password)
+                              phone=phone, name=name, username=username, password=password,
+                              phone_region=settings.default_phone_region)
     except HeraldError as e:
         raise SystemExit(f"herald: {e.code}: {e.detail}") from None
     return {"id": user.id, "role": user.role, "phone": user.phone,

@@ -54,6 +54,13 @@ def _add_account_commands(commands) -> None:
     demo.add_parser("env", help="print `export NAME=token` lines for the demo users (eval them)").set_defaults(
         handler=_demo_env)
 
+    api_key = commands.add_parser("api-key", help="API keys of business users").add_subparsers(
+        required=True, metavar="ACTION")
+    key_create = api_key.add_parser("create", help="create an API key and print its secret (shown only once)")
+    key_create.add_argument("--user", required=True, type=int, help="the business user's id")
+    key_create.add_argument("--name", required=True, help="what the key is for, e.g. 'billing server'")
+    key_create.set_defaults(handler=_api_key_create)
+
     token = commands.add_parser("token", help="print an access token for a user")
     token.add_argument("user_id", type=int)
     token.set_defaults(handler=_token)
@@ -100,6 +107,13 @@ def _user_create(args) -> int:
 
     print(json.dumps(accounts.create(role=args.role, phone=args.phone, name=args.name,
                                      username=args.username, password=args.password)))
+    return 0
+
+
+def _api_key_create(args) -> int:
+    from cli import api_keys
+
+    print(json.dumps(api_keys.create(user_id=args.user, name=args.name)))
     return 0
 
 

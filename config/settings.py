@@ -102,6 +102,9 @@ class Settings:
     metrics_dir: str | None = None
     metrics_token: str | None = None
     worker_metrics_port: int = 0
+    # Numbers written without "+<country code>" are read as this region's
+    # (ISO 3166 code, e.g. TH); None: every number must be international.
+    default_phone_region: str | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -183,7 +186,17 @@ def _auth(env: Mapping[str, str]) -> dict:
         "otp_ttl_seconds": _int(env, "OTP_TTL_SECONDS", 300),
         "otp_max_attempts": _int(env, "OTP_MAX_ATTEMPTS", 5),
         "sms_sender": env.get("SMS_SENDER", "log"),
+        "default_phone_region": _phone_region(env),
     }
+
+
+def _phone_region(env: Mapping[str, str]) -> str | None:
+    import phonenumbers
+
+    raw = env.get("DEFAULT_PHONE_REGION", "").strip().upper()
+    if raw and raw not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError(f"DEFAULT_PHONE_REGION must be a region code such as TH or SG, not {raw!r}")
+    return raw or None
 
 
 def _delivery(env: Mapping[str, str]) -> dict:

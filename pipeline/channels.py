@@ -34,3 +34,13 @@ def announced_key(user_id: int, namespace: str = DEFAULT_NAMESPACE) -> str:
 def presence_watch_key(namespace: str = DEFAULT_NAMESPACE) -> str:
     """Sorted set of users with sessions (score: latest expiry), for the expiry sweep."""
     return f"{namespace}:presence_watch"
+
+
+def api_key_entry_key(secret_hash: str, namespace: str = DEFAULT_NAMESPACE) -> str:
+    """What an API key's hash stands for, cached for every edge process (D76)."""
+    return f"{namespace}:api_key:{secret_hash}"
+
+
+def api_key_touch_key(secret_hash: str, namespace: str = DEFAULT_NAMESPACE) -> str:
+    """Present while an API key's last use is fresh enough: its absence asks for one write."""
+    return f"{namespace}:api_key_used:{secret_hash}"

@@ -114,6 +114,11 @@ class Conflict(PermanentError):
     title = "Conflict"
 
 
+class ApiKeyLimitReached(Conflict):
+    code = "api_key_limit_reached"
+    title = "Too many API keys in use"
+
+
 class DeadLetterResolved(Conflict):
     code = "dead_letter_resolved"
     title = "The dead letter was already requeued or discarded"

@@ -82,6 +82,19 @@ class Presence(Protocol):
         """How many users have a live session (the admin dashboard)."""
 
 
+class KeyCache(Protocol):
+    """What API keys' hashes stand for, shared by every edge process (D76);
+    a revocation written here holds everywhere at once."""
+
+    def lookup(self, secret_hash: str, touch_seconds: int) -> tuple[str | None, bool]:
+        """(the cached entry or None, whether the key's last use should be written now)."""
+
+    def fill(self, secret_hash: str, entry: str, ttl_seconds: int) -> None:
+        """Cache an entry unless one is there (a revocation is never overwritten)."""
+
+    def revoke(self, secret_hash: str) -> None: ...
+
+
 class CodeSender(Protocol):
     """Texts a sign-in code to a phone number (E.164)."""
 
@@ -146,6 +159,13 @@ class PushPolicy:
 
 
 @dataclass(frozen=True)
+class PhonePolicy:
+    """How numbers without a country code are read (DEFAULT_PHONE_REGION; None: "+" required)."""
+
+    default_region: str | None = None
+
+
+@dataclass(frozen=True)
 class SignInPolicy:
     """Lifetimes and limits of sign-in codes and sessions (no defaults: the
     pepper is a secret, and the edge is the only one that signs anybody in)."""
@@ -172,3 +192,6 @@ class Ports:
     chat: ChatPolicy = ChatPolicy()
     push: PushPolicy = PushPolicy()
     meter: PipelineMeter = NoMeter()
+    phones: PhonePolicy = PhonePolicy()
+    # The edge's API key cache; None (workers, commands) reads keys from the database.
+    key_cache: KeyCache | None = None

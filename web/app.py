@@ -17,11 +17,11 @@ from pipeline.contract import all_queues, delivery_queues
 from rabbitmq.depths import FixedDepth, QueueDepths
 from rabbitmq.probe import broker_answers
 from rabbitmq.publisher import BatchPublisher
-from realtime import make_presence, make_realtime
+from realtime import make_key_cache, make_presence, make_realtime
 from realtime.breaker_board import make_breaker_board
 from usecases.operations.pipeline_status import pipeline_status
 from usecases.outbox import make_marker
-from usecases.ports import ChatPolicy, OutboxPolicy, Ports, PushPolicy, SignInPolicy
+from usecases.ports import ChatPolicy, OutboxPolicy, PhonePolicy, Ports, PushPolicy, SignInPolicy
 from telemetry import tracing
 from web import metrics as http_metrics
 from web import problems, request_log
@@ -58,7 +58,9 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
                   outbox=OutboxPolicy(settings.delivery_partitions, settings.outbox_sweep_after_seconds),
                   chat=ChatPolicy(settings.group_member_limit, settings.edit_window_seconds,
                                   settings.max_body_chars, settings.typing_ttl_seconds),
-                  push=PushPolicy(settings.push_enabled), meter=PrometheusMeter())
+                  push=PushPolicy(settings.push_enabled), meter=PrometheusMeter(),
+                  phones=PhonePolicy(settings.default_phone_region),
+                  key_cache=make_key_cache(realtime, settings.redis_url, settings.redis_namespace))
     board = make_breaker_board(settings.redis_url, settings.redis_namespace)
     if getattr(realtime, "guard", None) is not None:
         watch(realtime.guard.breaker, "redis", board)
@@ -128,9 +130,10 @@ def _register_blueprints(app: Flask) -> None:
     from web.blueprints import presence, privacy
     from web.blueprints import conversation_members, conversation_messages, conversation_status
     from web.blueprints import blocks, message_changes, reactions
-    from web.blueprints import admin_conversations, admin_dashboard, admin_messages
+    from web.blueprints import admin_conversations, admin_dashboard, admin_messages, api_keys
 
     for module in (ops, apidocs, auth, messages, conversations, ws, devices, admin_api, admin_pages,
                    presence, privacy, conversation_messages, conversation_members, conversation_status,
-                   message_changes, reactions, blocks, admin_dashboard, admin_messages, admin_conversations):
+                   message_changes, reactions, blocks, admin_dashboard, admin_messages, admin_conversations,
+                   api_keys):
         app.register_blueprint(module.bp)

@@ -4,12 +4,12 @@ One module per area; everything is re-exported here so callers write
 `from db.models import Message`.
 """
 
-from db.models.accounts import Device, OtpCode, RefreshToken, Stream, User, WsTicket
+from db.models.accounts import ApiKey, Device, OtpCode, RefreshToken, Stream, User, WsTicket
 from db.models.base import Base, Id, Timestamp
 from db.models.chat import Block, Conversation, ConversationMember, Reaction, StreamEvent
 from db.models.messaging import Delivery, IdempotencyKey, Message, Outbox, Push
 from db.models.operations import AuditEntry, DeadLetter
 
-__all__ = ["AuditEntry", "Base", "Block", "Conversation", "ConversationMember", "DeadLetter", "Delivery",
+__all__ = ["ApiKey", "AuditEntry", "Base", "Block", "Conversation", "ConversationMember", "DeadLetter", "Delivery",
            "Device", "IdempotencyKey", "Id", "Message", "OtpCode", "Outbox", "Push", "Reaction",
            "RefreshToken", "Stream", "StreamEvent", "Timestamp", "User", "WsTicket"]

@@ -124,6 +124,11 @@ ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/v1/messages"): Row(
         stranger=FORBIDDEN, blocked=Allowed("one-way sends are for businesses (test_send_path)"), scoped=OUT_OF_SCOPE,
         body=lambda w: {"to": [w.amy.id], "body": "hi"}),
+    ("GET", "/v1/messages"): Row(
+        stranger=Shows("none of shop's messages", lambda body, w: body["items"] == []),
+        blocked=FORBIDDEN, scoped=OUT_OF_SCOPE, role="business"),
+    ("GET", "/v1/messages/<int:message_id>/recipients"): Row(
+        stranger=NOT_FOUND, blocked=FORBIDDEN, scoped=OUT_OF_SCOPE, role="business", message="oneway"),
     ("GET", "/v1/messages/<int:message_id>"): Row(
         stranger=NOT_FOUND, blocked=Allowed("the status is the sender's: ben was never shown amy's"),
         scoped=NOT_FOUND),

@@ -12,7 +12,7 @@ from db.engine import UnitOfWork
 from db.models import User
 from pipeline.phones import normalize_phone
 from usecases.accounts.passwords import hash_password
-from usecases.accounts.users import create_user
+from usecases.accounts.users import claim_placeholder, create_user
 from usecases.ports import SessionFactory
 
 
@@ -29,16 +29,22 @@ class Provisioned:
 
 def provision_user(sessions: SessionFactory, *, role: str, now: datetime, phone: str | None = None,
                    name: str | None = None, username: str | None = None,
-                   password: str | None = None) -> Provisioned:
-    """Create an activated account.
+                   password: str | None = None, phone_region: str | None = None) -> Provisioned:
+    """Create an activated account; for a mobile number that was messaged
+    before it had one, make its placeholder the account (same id, waiting
+    messages kept). A number with a real account still conflicts.
 
     Raises:
         InvalidPhoneNumber, ValidationFailed, Conflict: as create_user.
     """
+    number = normalize_phone(phone, phone_region) if phone else None
+    password_hash = hash_password(password) if password else None
     with UnitOfWork(sessions) as uow:
-        user = create_user(uow.session, role=role, now=now, phone=normalize_phone(phone) if phone else None,
-                           name=name, username=username,
-                           password_hash=hash_password(password) if password else None)
+        user = claim_placeholder(uow.session, phone=number, now=now, name=name, username=username,
+                                 password_hash=password_hash) if role == "mobile" and number else None
+        if user is None:
+            user = create_user(uow.session, role=role, now=now, phone=number, name=name, username=username,
+                               password_hash=password_hash)
         uow.commit()
         return _provisioned(user)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from db.sql import insert_ignoring_conflict, insert_ignoring_conflicts_returning
@@ -39,6 +39,27 @@ def create_user(session: Session, *, role: str, now: datetime, phone: str | None
     session.add(Stream(user_id=user.id, last_position=0, acked_position=0))
     session.flush()
     return user
+
+
+def claim_placeholder(session: Session, *, phone: str, now: datetime, name: str | None = None,
+                      username: str | None = None, password_hash: str | None = None) -> User | None:
+    """Make the placeholder account of `phone` (E.164) a real one — same id,
+    its waiting messages kept — or None when the number has no placeholder.
+
+    One conditional UPDATE: of two concurrent claims (or a claim and the
+    number's first sign-in) one wins; the other finds no placeholder.
+
+    Raises:
+        Conflict: the username is taken.
+    """
+    if username and session.scalar(select(User.id).where(User.username == username)):
+        raise Conflict(f"username {username!r} is taken")
+    changes = {"activated_at": now, **{k: v for k, v in {"name": name, "username": username,
+                                                          "password_hash": password_hash}.items() if v}}
+    user_id = session.execute(update(User).where(User.phone == phone, User.role == "mobile",
+                                                 User.activated_at.is_(None))
+                              .values(**changes).returning(User.id)).scalar()
+    return session.get(User, user_id, populate_existing=True) if user_id is not None else None
 
 
 def mobile_user_for_phone(session: Session, phone: str, now: datetime) -> User:

@@ -63,7 +63,7 @@ def start_conversation(ports: Ports, request: StartConversation, key: RequestKey
 def _start(session: Session, ports: Ports, request: StartConversation, now: datetime) -> tuple[int, bool]:
     me = session.get(User, request.caller_id)
     if request.kind == "direct":
-        other = _other(session, request.with_, request.caller_role, now)
+        other = _other(session, request.with_, request.caller_role, now, ports.phones.default_region)
         conversation, created = get_or_create_direct(session, me, other, now, request.context_ref)
         return conversation.id, created
     if not request.title:
@@ -73,14 +73,15 @@ def _start(session: Session, ports: Ports, request: StartConversation, now: date
     return conversation.id, True
 
 
-def _other(session: Session, target: int | str | None, caller_role: str, now: datetime) -> User:
+def _other(session: Session, target: int | str | None, caller_role: str, now: datetime,
+           region: str | None) -> User:
     """The other side of a direct conversation; a business may text a number nobody signed in with yet."""
     if target is None:
         raise ValidationFailed("a direct conversation needs `with`: a user id, +E164 phone or username")
     if isinstance(target, int):
         user = session.get(User, target)
-    elif looks_like_phone(target):
-        phone = normalize_phone(target)
+    elif looks_like_phone(target, region):
+        phone = normalize_phone(target, region)
         user = mobile_user_for_phone(session, phone, now) if caller_role == "business" else \
             session.query(User).filter_by(phone=phone).one_or_none()
     else:

@@ -18,6 +18,7 @@ from pipeline.jobs import Job, JobSpec
 from pipeline.phones import normalize_phone
 from pipeline.schedule import due_at, expires_at, is_scheduled
 from pipeline.timestamps import iso
+from usecases.messaging.sent_messages import first_recipients, status_counts
 from usecases.outbox import write_job
 from usecases.ports import OutboxPolicy
 
@@ -35,10 +36,11 @@ class Recipient:
 
 
 def resolve_recipients(session: Session, targets: list[str | int], now: datetime,
-                       sender_id: int | None = None) -> list[Recipient]:
+                       sender_id: int | None = None, region: str | None = None) -> list[Recipient]:
     """Recipients for phone numbers (accounts created if new) and ids,
     deduplicated, in order: one upsert for the numbers, one query for all.
 
+    Numbers without a country code are read as `region`'s (None: refused).
     With `sender_id`, the sender must still exist (a token outlives a deleted
     account): it is looked up by the same query.
 
@@ -48,7 +50,7 @@ def resolve_recipients(session: Session, targets: list[str | int], now: datetime
         NotFound: the sender's account is gone.
     """
     ids = [target for target in targets if isinstance(target, int)]
-    phones = [normalize_phone(target) for target in targets if not isinstance(target, int)]
+    phones = [normalize_phone(target, region) for target in targets if not isinstance(target, int)]
     if phones:
         ensure_phone_accounts(session, phones, now)
     wanted = ids + ([sender_id] if sender_id is not None else [])
@@ -80,7 +82,8 @@ class Schedule:
 
 
 def accept_oneway(session: Session, *, sender_id: int, targets: list[str | int], body: str,
-                  priority: str, policy: OutboxPolicy, now: datetime, schedule: Schedule = Schedule()) -> Accepted:
+                  priority: str, policy: OutboxPolicy, now: datetime, schedule: Schedule = Schedule(),
+                  region: str | None = None) -> Accepted:
     """Record a one-way message for every target and the job that delivers it:
     one statement per table (SQLAlchemy Core, no unit-of-work flush).
 
@@ -91,7 +94,7 @@ def accept_oneway(session: Session, *, sender_id: int, targets: list[str | int],
         NotFound: the sender's account is gone.
         InvalidPhoneNumber, RecipientNotFound: see resolve_recipients.
     """
-    recipients = resolve_recipients(session, targets, now, sender_id=sender_id)
+    recipients = resolve_recipients(session, targets, now, sender_id=sender_id, region=region)
     message_id = session.execute(insert(Message).values(
         sender_id=sender_id, kind="oneway", body=body, priority=priority,
         recipient_ids=[user.id for user in recipients], created_at=now, send_at=schedule.send_at,
@@ -109,12 +112,9 @@ def accept_oneway(session: Session, *, sender_id: int, targets: list[str | int],
 
 
 def message_status(session: Session, message: Message) -> dict:
-    """The message with each recipient's status and timestamps."""
-    rows = session.execute(
-        select(Delivery, User.phone).join(User, User.id == Delivery.recipient_id)
-        .where(Delivery.message_id == message.id, Delivery.recipient_id != message.sender_id)
-        .order_by(Delivery.id)
-    ).all()
+    """The message with its counts per status and its first recipients'
+    status and timestamps (the rest: GET /v1/messages/{id}/recipients)."""
+    recipients, more = first_recipients(session, message)
     return {
         "id": message.id,
         "kind": message.kind,
@@ -125,23 +125,7 @@ def message_status(session: Session, message: Message) -> dict:
         "queued_at": iso(message.queued_at),
         "send_at": iso(message.send_at),
         "expires_at": iso(message.expires_at),
-        "recipients": [_recipient_view(delivery, phone, message.queued_at) for delivery, phone in rows],
-    }
-
-
-def _recipient_view(delivery: Delivery, phone: str | None, queued_at: datetime | None) -> dict:
-    # `queued` is recorded once per message (outbox.mark_published), not per row.
-    queued = delivery.status == status.ACCEPTED and queued_at is not None
-    return {
-        "user_id": delivery.recipient_id,
-        "phone": phone,
-        "status": status.QUEUED if queued else delivery.status,
-        "position": delivery.position,
-        "accepted_at": iso(delivery.accepted_at),
-        "queued_at": iso(delivery.queued_at or queued_at),
-        "sent_at": iso(delivery.sent_at),
-        "delivered_at": iso(delivery.delivered_at),
-        "read_at": iso(delivery.read_at),
-        "failed_at": iso(delivery.failed_at),
-        "expired_at": iso(delivery.expired_at),
+        "counts": status_counts(session, [message])[message.id],
+        "recipients": recipients,
+        "recipients_next_cursor": more,
     }

@@ -48,7 +48,7 @@ def accept_oneway_request(ports: Ports, request: OnewayRequest, key: RequestKey 
             return OnewayAnswer(replay.status_code, replay.response, replayed=True)
         accepted = accept_oneway(uow.session, sender_id=request.sender_id, targets=request.targets,
                                  body=request.body, priority=request.priority, policy=ports.outbox, now=now,
-                                 schedule=request.schedule)
+                                 schedule=request.schedule, region=ports.phones.default_region)
         answer = {"id": accepted.message_id, "status": "accepted"}
         remember(uow.session, key, 202, answer)
         uow.commit()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from functools import wraps
 
 from flask import g, request
 
+from pipeline.api_keys import looks_like_api_key
 from pipeline.errors import Forbidden, Unauthenticated
 from telemetry import context
+from usecases.accounts.api_keys import authenticate_key
 from web.auth.tokens import Claims, verify_access_token
 from web.resources import resources
 
@@ -19,17 +22,24 @@ def bearer_token() -> str | None:
 
 
 def bearer_claims() -> Claims | None:
-    """The claims of the request's bearer token (verified once per request), None without one.
+    """The claims of the request's bearer token or API key (checked once per request), None without one.
 
     Raises:
-        InvalidToken: a token that does not verify.
+        InvalidToken: a token that does not verify, or a key that is unknown or revoked.
     """
     if "bearer_claims" not in g:
         token = bearer_token()
-        g.bearer_claims = None if token is None else verify_access_token(resources().tokens, token)
+        g.bearer_claims = None if token is None else _claims_of(token)
         if g.bearer_claims is not None:
             context.bind(user_id=g.bearer_claims.user_id)  # on this request's log lines from here on
     return g.bearer_claims
+
+
+def _claims_of(token: str) -> Claims:
+    if looks_like_api_key(token):
+        holder = authenticate_key(resources().ports, token, datetime.now(timezone.utc))
+        return Claims(user_id=holder.user_id, role=holder.role, api_key_id=holder.key_id)
+    return verify_access_token(resources().tokens, token)
 
 
 def authenticate() -> Claims:

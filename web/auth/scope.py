@@ -1,4 +1,5 @@
-"""Tokens scoped to one conversation (the `ctx` claim, docs/decisions.md D24).
+"""Tokens scoped to one conversation (the `ctx` claim, docs/decisions.md D24),
+and API keys (D77): each reaches only the endpoints on its allow-list.
 
 Deny by default: a scoped token reaches only the endpoints named in
 `SCOPED_TOKEN_ENDPOINTS` — the ones a chat about that one conversation
@@ -33,6 +34,15 @@ SCOPED_TOKEN_ENDPOINTS = frozenset({
     "ws.socket",  # replays and forwards only the scoped conversation's items
 })
 
+# An API key sends one-way messages and follows what became of them; it
+# manages nothing, not even API keys (a leaked key cannot mint more).
+API_KEY_ENDPOINTS = frozenset({
+    "messages.send_oneway",
+    "messages.list_sent",
+    "messages.get_message",
+    "messages.list_recipients",
+})
+
 
 def conversation_scope() -> int | None:
     """The one conversation the caller's token may see, or None for an unscoped token."""
@@ -45,7 +55,7 @@ def init_app(app: Flask) -> None:
 
 
 def refuse_scoped_tokens_outside_their_endpoints() -> None:
-    """Raises Forbidden for a valid scoped token on an endpoint not made for it."""
+    """Raises Forbidden for a valid scoped token or API key on an endpoint not made for it."""
     if request.routing_exception is not None:
         return None  # no such route (404) or method (405): routing answers that
     try:
@@ -54,4 +64,6 @@ def refuse_scoped_tokens_outside_their_endpoints() -> None:
         return None  # the endpoint refuses it, or does not read tokens at all
     if claims is not None and claims.context is not None and request.endpoint not in SCOPED_TOKEN_ENDPOINTS:
         raise Forbidden("a token scoped to one conversation cannot use this endpoint")
+    if claims is not None and claims.api_key_id is not None and request.endpoint not in API_KEY_ENDPOINTS:
+        raise Forbidden("an API key can only send messages and read their status")
     return None

@@ -55,6 +55,7 @@ class Claims:
     user_id: int
     role: str
     context: str | None = None
+    api_key_id: int | None = None  # set when an API key, not a token, authenticated the request (D77)
 
 
 def issue_access_token(config: TokenConfig, *, user_id: int, role: str,

@@ -57,11 +57,16 @@ def _body_field(name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _phone(raw: str) -> str:
+    """E.164, reading a national number as the deployment's default region's."""
+    return normalize_phone(raw, resources().ports.phones.default_region)
+
+
 def _phone_key() -> str:
     """The normalized number, so every spelling of one number shares its budget."""
     raw = _body_field("phone")
     try:
-        return "phone:" + normalize_phone(raw)
+        return "phone:" + _phone(raw)
     except InvalidPhoneNumber:
         return "phone:" + raw[:32]
 
@@ -77,7 +82,7 @@ def request_otp():
     """Text a sign-in code to a mobile number; 202 once it is on its way."""
     command, _ = parse(RequestOtp)
     res = resources()
-    logins.send_sign_in_code(res.ports, res.sign_in, res.sms, normalize_phone(command.phone))
+    logins.send_sign_in_code(res.ports, res.sign_in, res.sms, _phone(command.phone))
     return {"expires_in": res.sign_in.otp_ttl_seconds}, 202
 
 
@@ -88,7 +93,7 @@ def verify_otp():
     """Trade a texted code for a token pair, creating or activating the number's account."""
     command, _ = parse(VerifyOtp)
     res = resources()
-    return _token_response(logins.sign_in_with_code(res.ports, res.sign_in, normalize_phone(command.phone),
+    return _token_response(logins.sign_in_with_code(res.ports, res.sign_in, _phone(command.phone),
                                                     command.code))
 
 

@@ -5,19 +5,23 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from flask import Blueprint
+from flask import Blueprint, request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from metrics.edge import BACKPRESSURE_REFUSALS
+from pipeline.status import ALL as STATUSES
 from pipeline.backpressure import refusal_retry_after
 from pipeline.errors import Overloaded, ValidationFailed
 from pipeline.schedule import check_schedule
 from usecases.messaging.messages import Schedule
 from usecases.messaging.oneway import OnewayRequest, accept_oneway_request, message_status_for, refuse_reply
+from usecases.messaging.sent_messages import SentFilter, recipients_page, sent_messages
+from web.admin.queries import query_args
 from web.auth.identity import caller, requires
 from web.auth.scope import conversation_scope
 from web.extensions import limiter
 from web.idempotency import REPLAYED, request_key
+from web.paging import page_limit
 from web.requests import parse
 from web.resources import SendLimits, resources
 
@@ -33,6 +37,21 @@ class SendOneWay(BaseModel):
     priority: Literal["high", "normal", "low"] = "normal"
     send_at: AwareDatetime | None = None
     ttl_seconds: StrictInt | None = None
+
+
+class SentQuery(BaseModel):
+    """GET /v1/messages's filters; `recipient` is a user id or a phone number."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: Literal[STATUSES] | None = None  # type: ignore[valid-type]
+    recipient: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
+    created_after: AwareDatetime | None = None
+    created_before: AwareDatetime | None = None
+
+    def to_filter(self) -> SentFilter:
+        # An unescaped "+" in a query string arrives as a space: it was a phone number's.
+        recipient = "+" + self.recipient[1:] if self.recipient and self.recipient.startswith(" ") else self.recipient
+        return SentFilter(self.status, recipient, self.created_after, self.created_before)
 
 
 def _check_limits(command: SendOneWay, limits: SendLimits, now: datetime) -> None:
@@ -66,6 +85,23 @@ def send_oneway():
     outcome = accept_oneway_request(resources().ports, request, request_key(caller().user_id, body), now)
     headers = {"Location": f"/v1/messages/{outcome.answer['id']}", **(REPLAYED if outcome.replayed else {})}
     return outcome.answer, outcome.status_code, headers
+
+
+@bp.get("")
+@requires("business")
+def list_sent():
+    """The caller's one-way messages, newest first, each with its counts per status."""
+    query = SentQuery.model_validate(query_args(request.args, SentQuery))
+    return sent_messages(resources().ports, caller().user_id, query.to_filter(), limit=page_limit(),
+                         cursor=request.args.get("cursor") or None)
+
+
+@bp.get("/<int:message_id>/recipients")
+@requires("business", "admin")
+def list_recipients(message_id: int):
+    """A message's recipients and their status, a page at a time (past the 100 GET shows)."""
+    return recipients_page(resources().ports, message_id, caller().user_id, caller().role, limit=page_limit(),
+                           cursor=request.args.get("cursor") or None)
 
 
 @bp.get("/<int:message_id>")
