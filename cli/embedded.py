@@ -26,6 +26,7 @@ from pipeline.contract import delivery_queues  # noqa: E402
 from rabbitmq.depths import StubDepths  # noqa: E402
 from realtime import InProcessRealtime  # noqa: E402
 from web import create_app  # noqa: E402
+from web.app import start_revocation_watch  # noqa: E402
 from workers.broker import install_ports, worker_ports  # noqa: E402
 from workers.main import broker  # noqa: E402
 
@@ -47,6 +48,7 @@ def run() -> int:
     depths = StubDepths(broker, delivery_queues(settings.delivery_partitions))
     app = create_app(settings, publisher=ports.publisher, realtime=realtime, presence=ports.presence,
                      depths=depths)
+    start_revocation_watch(app)
     worker = dramatiq.Worker(broker, worker_threads=4)
     worker.start()
     if settings.demo:

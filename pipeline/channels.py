@@ -34,3 +34,8 @@ def announced_key(user_id: int, namespace: str = DEFAULT_NAMESPACE) -> str:
 def presence_watch_key(namespace: str = DEFAULT_NAMESPACE) -> str:
     """Sorted set of users with sessions (score: latest expiry), for the expiry sweep."""
     return f"{namespace}:presence_watch"
+
+
+def control_channel(namespace: str = DEFAULT_NAMESPACE) -> str:
+    """The pub/sub channel every edge process hears (pipeline.control)."""
+    return f"{namespace}:control"

@@ -18,6 +18,7 @@ from usecases.ports import ChatPolicy, OutboxPolicy, Ports, PushPolicy, SignInPo
 from web import problems
 from web.admin.session import session_secret
 from web.auth import scope
+from web.auth.revocations import MIN_HORIZON_SECONDS, Revocations, RevocationWatch
 from web.auth.sms import make_sms_sender
 from web.auth.tokens import TokenConfig
 from web.extensions import limiter, sock
@@ -45,13 +46,21 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
                   chat=ChatPolicy(settings.group_member_limit, settings.edit_window_seconds,
                                   settings.max_body_chars, settings.typing_ttl_seconds),
                   push=PushPolicy(settings.push_enabled))
-    app.extensions["herald"] = _resources(settings, ports, depths or _queue_depths(settings))
+    app.extensions["herald"] = res = _resources(settings, ports, depths or _queue_depths(settings))
+    res.revocation_watch = RevocationWatch(res)
     problems.init_app(app)
     scope.init_app(app)  # before any view: scoped tokens reach only their endpoints
     limiter.init_app(app)
     sock.init_app(app)
     _register_blueprints(app)
     return app
+
+
+def start_revocation_watch(app: Flask) -> None:
+    """Hear token revocations in this process (docs/decisions.md D60): once
+    per edge process, after the fork (gunicorn's post_worker_init, the
+    embedded launcher); test apps start it when they test it."""
+    app.extensions["herald"].revocation_watch.start()
 
 
 def _configure(app: Flask, settings: Settings) -> None:
@@ -75,6 +84,7 @@ def _resources(settings: Settings, ports: Ports, depths) -> EdgeResources:
         sms=make_sms_sender(settings.sms_sender), depths=depths,
         broker_answers=(lambda: broker_answers(settings.broker_url)) if settings.broker_url else (lambda: True),
         presence_sweeper=PresenceSweeper(settings.ws_ping_seconds),
+        revocations=Revocations(max(settings.access_token_ttl_seconds, MIN_HORIZON_SECONDS)),
         sockets=SocketPolicy(settings.ws_ping_seconds, settings.ws_max_frame_bytes, settings.ws_send_queue_limit,
                              settings.ws_ticket_ttl_seconds, settings.ws_allowed_origins),
         sign_in=SignInPolicy(settings.otp_ttl_seconds, settings.otp_max_attempts,
@@ -101,8 +111,9 @@ def _register_blueprints(app: Flask) -> None:
     from web.blueprints import presence, privacy
     from web.blueprints import conversation_members, conversation_messages, conversation_status
     from web.blueprints import blocks, message_changes, reactions
+    from web.blueprints import admin_users_api, admin_users_pages
 
     for module in (ops, apidocs, auth, messages, conversations, ws, devices, admin_api, admin_pages,
                    presence, privacy, conversation_messages, conversation_members, conversation_status,
-                   message_changes, reactions, blocks):
+                   message_changes, reactions, blocks, admin_users_api, admin_users_pages):
         app.register_blueprint(module.bp)

@@ -13,6 +13,7 @@ from web.auth.sms import SmsSender
 from web.auth.tokens import TokenConfig
 
 if TYPE_CHECKING:  # the hub and the sweeper import this module's resources() at run time
+    from web.auth.revocations import Revocations, RevocationWatch
     from web.presence import PresenceSweeper
     from web.ws.hub import Hub
 
@@ -59,6 +60,8 @@ class EdgeResources:
     limits: SendLimits = SendLimits()
     sockets: SocketPolicy = SocketPolicy()
     presence_sweeper: "PresenceSweeper | None" = None  # started by the first socket
+    revocations: "Revocations | None" = None  # recent token revocations (D60), checked per request
+    revocation_watch: "RevocationWatch | None" = None  # started once per process (start_revocation_watch)
 
 
 def resources() -> EdgeResources:

@@ -25,6 +25,8 @@ class Provisioned:
     name: str | None = None
     phone: str | None = None
     username: str | None = None
+    generation: int = 0  # the token generation its access tokens carry (D60)
+    disabled: bool = False
 
 
 def provision_user(sessions: SessionFactory, *, role: str, now: datetime, phone: str | None = None,
@@ -72,4 +74,5 @@ def demo_users(sessions: SessionFactory, specs: list[dict]) -> list[Provisioned]
 
 
 def _provisioned(user: User) -> Provisioned:
-    return Provisioned(user.id, user.role, user.name, user.phone, user.username)
+    return Provisioned(user.id, user.role, user.name, user.phone, user.username, user.token_generation,
+                       user.disabled_at is not None)

@@ -6,7 +6,7 @@ from functools import wraps
 
 from flask import g, request
 
-from pipeline.errors import Forbidden, Unauthenticated
+from pipeline.errors import Forbidden, InvalidToken, Unauthenticated
 from web.auth.tokens import Claims, verify_access_token
 from web.resources import resources
 
@@ -21,12 +21,19 @@ def bearer_claims() -> Claims | None:
     """The claims of the request's bearer token (verified once per request), None without one.
 
     Raises:
-        InvalidToken: a token that does not verify.
+        InvalidToken: a token that does not verify, or one revoked since it
+            was signed (checked on every request, cached claims included: D60).
     """
     if "bearer_claims" not in g:
         token = bearer_token()
-        g.bearer_claims = None if token is None else verify_access_token(resources().tokens, token)
+        g.bearer_claims = None if token is None else _unrevoked(verify_access_token(resources().tokens, token))
     return g.bearer_claims
+
+
+def _unrevoked(claims: Claims) -> Claims:
+    if resources().revocations.refuses(claims.user_id, claims.generation):
+        raise InvalidToken("the token was revoked; refresh it or sign in again")
+    return claims
 
 
 def authenticate() -> Claims:

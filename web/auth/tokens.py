@@ -55,13 +55,15 @@ class Claims:
     user_id: int
     role: str
     context: str | None = None
+    generation: int = 0  # the `gen` claim: the user's token generation when it was signed (D60)
 
 
 def issue_access_token(config: TokenConfig, *, user_id: int, role: str,
                        now: datetime | None = None, ttl_seconds: int | None = None,
-                       context: int | None = None) -> str:
+                       context: int | None = None, generation: int = 0) -> str:
     """A signed access token; `context` (a conversation id, the `ctx` claim)
-    scopes it to that one conversation."""
+    scopes it to that one conversation; `generation` (the `gen` claim) is
+    the user's token generation, which a revocation raises past it."""
     now = now or datetime.now(timezone.utc)
     payload = {
         "sub": str(user_id),
@@ -70,6 +72,7 @@ def issue_access_token(config: TokenConfig, *, user_id: int, role: str,
         "aud": config.audience,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=ttl_seconds or config.ttl_seconds)).timestamp()),
+        "gen": generation,
     }
     if context is not None:
         payload["ctx"] = context
@@ -105,13 +108,20 @@ def verify_access_token(config: TokenConfig, token: str) -> Claims:
         payload = jwt.decode(token, config.verify_key, algorithms=[config.algorithm],
                              audience=config.audience, issuer=config.issuer,
                              options={"require": REQUIRED_CLAIMS})
-        claims = Claims(user_id=int(payload["sub"]), role=str(payload["role"]), context=payload.get("ctx"))
+        claims = Claims(user_id=int(payload["sub"]), role=str(payload["role"]), context=payload.get("ctx"),
+                        generation=_generation(payload.get("gen", 0)))
     except (jwt.PyJWTError, ValueError) as e:
         raise InvalidToken(_reason(e)) from None
     # PyJWT refuses a token once now >= exp (no leeway is configured).
     with _verified_lock:
         _verified[key] = (claims, float(payload["exp"]))
     return claims
+
+
+def _generation(value) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError("gen must be a non-negative integer")
+    return value
 
 
 def _reason(error: Exception) -> str:
