@@ -26,8 +26,9 @@ from usecases.ports import Ports
 
 @dataclass(frozen=True)
 class UserQuery:
-    """Free text matched against phone (digits), username (prefix) and name
-    (contains), case-insensitively; an optional role and state."""
+    """Free text matched against phone (its digits, a leading 0 dropped),
+    username (prefix), name (contains) and id, case-insensitively; an
+    optional role and state."""
 
     text: str | None = None
     role: str | None = None
@@ -68,7 +69,8 @@ def _conditions(query: UserQuery) -> list:
         like = "%" + _escaped(text.lower()) + "%"
         matches = [func.lower(User.username).like(_escaped(text.lower()) + "%", escape="\\"),
                    func.lower(User.name).like(like, escape="\\")]
-        digits = re.sub(r"[^0-9]", "", text)
+        # A national number's trunk 0 ("081 234 5678") is not in the E.164 form.
+        digits = re.sub(r"[^0-9]", "", text).lstrip("0")
         if digits and re.fullmatch(r"[+0-9 ()\-.]+", text):
             matches.append(User.phone.like("%" + digits + "%"))
         if text.isdigit():
