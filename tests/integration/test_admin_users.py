@@ -6,13 +6,13 @@ refused at once, cached claims included, on this edge and on another."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 
 from db.engine import UnitOfWork
 from db.models import AuditEntry, RefreshToken, User, WsTicket
+from pipeline.errors import Forbidden, LastAdmin, NotFound, ValidationFailed
 from tests.integration.test_auth_api import login, refresh
 from tests.integration.test_openapi import _Contract
 from tests.support.tokens import bearer
@@ -92,7 +92,7 @@ def test_creating_a_user_is_audited_without_the_password(ports, sessions, admin)
     assert (entry.actor_id, entry.target_id) == (admin.id, str(created["id"]))
     assert entry.details == {"via": "api", "address": "10.0.0.7", "role": "business", "username": "bistro"}
     assert "a long password" not in str(entry.details)
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(ValidationFailed) as refused:
         create_account(ports, Actor(admin.id, "api"), role="mobile", username="x", password="a long password")
     assert refused.value.code == "validation_failed"
 
@@ -128,10 +128,10 @@ def test_disable_voids_tokens_refresh_tokens_and_tickets_in_one_audited_transact
 
 
 def test_a_refused_action_writes_no_audit_entry(ports, sessions, admin):
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(Forbidden) as refused:
         control.disable(ports, Actor(admin.id, "api"), admin.id)
     assert refused.value.code == "forbidden"
-    with pytest.raises(Exception) as missing:
+    with pytest.raises(NotFound) as missing:
         control.revoke_sessions(ports, Actor(admin.id, "api"), 999_999)
     assert missing.value.code == "not_found"
     assert [e.action for e in entries(sessions) if e.action.startswith("user.")] == []
@@ -141,7 +141,7 @@ def test_a_refused_action_writes_no_audit_entry(ports, sessions, admin):
 def test_the_last_enabled_admin_stays(ports, auth, sessions, admin):
     other = auth.user("admin", username="second")
     control.disable(ports, Actor(admin.id, "api"), other.id)
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(LastAdmin) as refused:
         control.change_role(ports, Actor(other.id, "api"), admin.id, "business")  # other is disabled: admin is last
     assert refused.value.code == "last_admin"
     assert user_row(sessions, admin.id).role == "admin"

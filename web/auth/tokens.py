@@ -84,7 +84,10 @@ def make_verified_cache(max_tokens: int, keep_seconds: float, timer=lambda: time
     exp), each kept until min(`exp`, verified + `keep_seconds`). Only
     successes are kept; a token that once verified stays valid until its
     `exp` (the other checks do not depend on time), so a hit answers as
-    PyJWT would. Not thread-safe by itself: callers hold `_verified_lock`."""
+    PyJWT would. Revocation is not PyJWT's business: `web.auth.identity`
+    checks the claims' `gen` against this process's revocation list after
+    the cache, on every request (D60). Not thread-safe by itself: callers
+    hold `_verified_lock`."""
     return TLRUCache(maxsize=max_tokens, ttu=lambda _key, entry, now: min(entry[1], now + keep_seconds),
                      timer=timer)
 
