@@ -13,6 +13,7 @@ from db.models import User
 from pipeline.phones import normalize_phone
 from usecases.accounts.passwords import hash_password
 from usecases.accounts.users import create_user
+from usecases.operations.audit import audit
 from usecases.ports import SessionFactory
 
 
@@ -32,7 +33,7 @@ class Provisioned:
 def provision_user(sessions: SessionFactory, *, role: str, now: datetime, phone: str | None = None,
                    name: str | None = None, username: str | None = None,
                    password: str | None = None) -> Provisioned:
-    """Create an activated account.
+    """Create an activated account, audited as the system's (via "cli").
 
     Raises:
         InvalidPhoneNumber, ValidationFailed, Conflict: as create_user.
@@ -41,6 +42,8 @@ def provision_user(sessions: SessionFactory, *, role: str, now: datetime, phone:
         user = create_user(uow.session, role=role, now=now, phone=normalize_phone(phone) if phone else None,
                            name=name, username=username,
                            password_hash=hash_password(password) if password else None)
+        audit(uow.session, actor_id=None, action="user.create", target_type="user", target_id=user.id,
+              details={"via": "cli", "role": role, "username": username}, now=now)
         uow.commit()
         return _provisioned(user)
 

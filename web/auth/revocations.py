@@ -79,7 +79,10 @@ class RevocationWatch:
             if self._started:
                 return
             self._started = True
-        self.reload()  # before the first request: what was revoked before this process started
+        try:
+            self.reload()  # before the first request: what was revoked before this process started
+        except Exception as e:  # the database is away: the watch thread retries; the process still starts
+            log.warning("reading token revocations at start failed: %r", e)
         threading.Thread(target=self._run, name="herald-revocations", daemon=True).start()
         self._res.ports.realtime.listen_control(self.on_control)
 
