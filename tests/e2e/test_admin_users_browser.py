@@ -44,7 +44,7 @@ def closed_with(stream: StreamClient, timeout: float) -> int:
 
 
 def test_an_admin_disables_a_user_and_their_socket_closes_at_once(edge, auth, browser):  # noqa: F811
-    auth.user("admin", username="ops", name="Ops on call", password_hash=hash_password(PASSWORD))
+    ops = auth.user("admin", username="ops", name="Ops on call", password_hash=hash_password(PASSWORD))
     nok = auth.user("mobile", phone="+66812345001", name="Nok")
     token = token_of(auth, nok)
     device = requests.post(f"{edge}/v1/devices", json={"platform": "android", "token": "fcm-token-of-noks-phone"},
@@ -106,3 +106,5 @@ def test_an_admin_disables_a_user_and_their_socket_closes_at_once(edge, auth, br
 
     page.goto(f"{edge}/admin/users/new")  # the other new pages, for docs/ (nothing submitted)
     page.screenshot(path=str(SCREENSHOTS / "admin-user-new.png"))
+    page.goto(f"{edge}/admin/users/{ops.id}/password")
+    page.screenshot(path=str(SCREENSHOTS / "admin-user-password.png"))

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from db.engine import UnitOfWork
 from db.models import AuditEntry, RefreshToken, User, WsTicket
 from pipeline.errors import Forbidden, LastAdmin, NotFound, ValidationFailed
+from realtime import InProcessRealtime
 from tests.integration.test_auth_api import login, refresh
 from tests.integration.test_openapi import _Contract
 from tests.support.tokens import bearer
@@ -24,6 +25,7 @@ from web import create_app
 from web.app import start_revocation_watch
 from web.auth.tokens import issue_access_token
 from web.blueprints.apidocs import spec as load_spec
+from web.ws.mailbox import Mailbox
 
 PASSWORD = "s3cret-passw0rd"
 
@@ -252,3 +254,21 @@ def test_the_api_answers_match_the_document(client, app, admin, acme, auth):
     disabled = auth.user("business", username="gone", password_hash=hash_password(PASSWORD))
     client.post(f"/v1/admin/users/{disabled.id}/disable", headers=as_admin)
     contract.check(login(client, "gone"), "post", "/v1/auth/login", "account_disabled")
+
+
+def test_embedded_mode_closes_the_users_sockets_in_process(settings, sessions, publisher, auth, admin):
+    """The in-process realtime of embedded mode carries the same control
+    message: the hub asks each of the user's sockets to close with 4003."""
+    embedded = create_app(settings, publisher=publisher, realtime=InProcessRealtime(),
+                          test_config={"TESTING": True})
+    start_revocation_watch(embedded)
+    res = embedded.extensions["herald"]
+    nok, lek = auth.user("mobile"), auth.user("mobile")
+    noks, leks = Mailbox(10), Mailbox(10)
+    res.hub.attach(nok.id, noks)
+    res.hub.attach(lek.id, leks)
+    control.disable(res.ports, Actor(admin.id, "api"), nok.id)
+    assert noks.close_request == (4003, "account disabled") and leks.close_request is None
+    control.revoke_sessions(res.ports, Actor(admin.id, "api"), lek.id)
+    assert leks.close_request == (4001, "session revoked")
+    assert res.revocations.generation(nok.id) == 1 and res.revocations.refuses(lek.id, 0)
