@@ -45,8 +45,9 @@ def test_the_list_only_rises_and_forgets_old_entries_the_database_no_longer_name
     revocations.note(7, 2)
     revocations.note(7, 1)  # a late message
     assert revocations.generation(7) == 2 and revocations.refuses(7, 1) and not revocations.refuses(7, 2)
-    revocations.merge({8: 1})
+    revocations.merge({8: (1, control.DISABLED)})
     assert revocations.generation(7) is None and revocations.generation(8) == 1
+    assert revocations.reason(8) == control.DISABLED and revocations.reason(9) == control.REVOKED
     kept = Revocations(horizon_seconds=3600)
     kept.note(7, 2)
     kept.merge({})

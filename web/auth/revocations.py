@@ -36,6 +36,7 @@ class Revocations:
         self.horizon_seconds = horizon_seconds
         self._lock = threading.Lock()
         self._generations: dict[int, int] = {}
+        self._reasons: dict[int, str] = {}
         self._noted_at: dict[int, float] = {}
 
     def generation(self, user_id: int) -> int | None:
@@ -44,23 +45,31 @@ class Revocations:
     def refuses(self, user_id: int, token_generation: int) -> bool:
         return control.refuses(token_generation, self._generations.get(user_id))
 
-    def note(self, user_id: int, generation: int) -> None:
+    def reason(self, user_id: int) -> str:
+        """Why the user's tokens were last revoked (pipeline.control DISABLED or REVOKED)."""
+        return self._reasons.get(user_id, control.REVOKED)
+
+    def note(self, user_id: int, generation: int, reason: str = control.REVOKED) -> None:
         """Generations only rise: a late or repeated message changes nothing."""
         with self._lock:
             if generation > self._generations.get(user_id, -1):
                 self._generations[user_id] = generation
+                self._reasons[user_id] = reason
+            elif generation == self._generations[user_id] and reason == control.DISABLED:
+                self._reasons[user_id] = reason  # the database said "revoked" before the message said why
             self._noted_at[user_id] = time.monotonic()
 
-    def merge(self, generations: dict[int, int]) -> None:
+    def merge(self, generations: dict[int, tuple[int, str]]) -> None:
         """What the database says, plus what was heard meanwhile; entries
         older than the horizon that the database no longer lists go."""
         oldest = time.monotonic() - self.horizon_seconds
         with self._lock:
             for user_id in [u for u, at in self._noted_at.items() if at < oldest and u not in generations]:
                 self._generations.pop(user_id, None)
+                self._reasons.pop(user_id, None)
                 self._noted_at.pop(user_id, None)
-        for user_id, generation in generations.items():
-            self.note(user_id, generation)
+        for user_id, (generation, reason) in generations.items():
+            self.note(user_id, generation, reason)
 
 
 class RevocationWatch:
@@ -99,7 +108,7 @@ class RevocationWatch:
         if revocation is None:
             return
         # Noted before the sockets close: a socket attaching meanwhile checks the list after attaching.
-        self._res.revocations.note(revocation.user_id, revocation.generation)
+        self._res.revocations.note(revocation.user_id, revocation.generation, revocation.reason)
         self._res.hub.close_user(revocation.user_id, *control.CLOSE_CODES[revocation.reason])
 
     def _run(self) -> None:

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 from simple_websocket import ConnectionClosed
 
-from pipeline.control import CLOSE_CODES, REVOKED
+from pipeline.control import CLOSE_CODES
 from pipeline.errors import HeraldError
 from pipeline.frames import (clamp_ack, encode, error_frame, next_action,
                              parse_client_frame, pong_frame, ready_frame)
@@ -66,8 +66,9 @@ class Connection:
     def _close_if_revoked(self) -> None:
         """A revocation heard between the handshake's check and the attach
         found no mailbox to close: the list has it now (noted before closing)."""
-        if self.res.revocations.refuses(self.user_id, self.generation):
-            self.mailbox.close(*CLOSE_CODES[REVOKED])
+        revocations = self.res.revocations
+        if revocations.refuses(self.user_id, self.generation):
+            self.mailbox.close(*CLOSE_CODES[revocations.reason(self.user_id)])
 
     def _write_loop(self) -> None:
         interval = self.policy.ping_seconds
