@@ -15,6 +15,7 @@ import requests
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from pipeline.control import CLOSE_ACCOUNT_DISABLED
+from tests.e2e.conftest import fresh_database
 from tests.e2e.test_admin_dead_letters_browser import browser  # noqa: F401 (the fixture)
 from tests.support.clients import StreamClient, token_of
 from tests.support.processes import start_gunicorn
@@ -27,7 +28,8 @@ PASSWORD = "a long admin password"
 
 
 @pytest.fixture(scope="module")
-def edge(stack_env, tmp_path_factory):
+def edge(stack_env, engine, tmp_path_factory):
+    fresh_database(engine)
     web, base_url = start_gunicorn(stack_env, tmp_path_factory.mktemp("logs"), workers=2)
     yield base_url
     web.stop()

@@ -40,18 +40,20 @@ def test_the_gen_claim_round_trips_and_a_bad_one_is_refused():
             verify_access_token(CONFIG, token)
 
 
-def test_the_list_only_rises_and_forgets_old_entries_the_database_no_longer_names():
-    revocations = Revocations(horizon_seconds=0)
-    revocations.note(7, 2)
+def test_the_list_only_rises_and_the_database_replaces_it_but_for_what_raced_the_read():
+    import time
+
+    revocations = Revocations(horizon_seconds=86400)
+    revocations.note(7, 2, control.DISABLED)
     revocations.note(7, 1)  # a late message
     assert revocations.generation(7) == 2 and revocations.refuses(7, 1) and not revocations.refuses(7, 2)
-    revocations.merge({8: (1, control.DISABLED)})
-    assert revocations.generation(7) is None and revocations.generation(8) == 1
-    assert revocations.reason(8) == control.DISABLED and revocations.reason(9) == control.REVOKED
-    kept = Revocations(horizon_seconds=3600)
-    kept.note(7, 2)
-    kept.merge({})
-    assert kept.generation(7) == 2
+    assert revocations.reason(7) == control.DISABLED and revocations.reason(9) == control.REVOKED
+    read_since = time.monotonic()
+    revocations.note(9, 1)  # heard while the database was being read
+    revocations.replace({8: (1, control.DISABLED)}, read_since)
+    assert revocations.generation(7) is None  # the store no longer lists it (older than the horizon)
+    assert revocations.generation(8) == 1 and revocations.reason(8) == control.DISABLED
+    assert revocations.generation(9) == 1
 
 
 def test_audit_details_refuse_the_names_secrets_go_by():

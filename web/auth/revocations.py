@@ -59,17 +59,20 @@ class Revocations:
                 self._reasons[user_id] = reason  # the database said "revoked" before the message said why
             self._noted_at[user_id] = time.monotonic()
 
-    def merge(self, generations: dict[int, tuple[int, str]]) -> None:
-        """What the database says, plus what was heard meanwhile; entries
-        older than the horizon that the database no longer lists go."""
-        oldest = time.monotonic() - self.horizon_seconds
+    def replace(self, generations: dict[int, tuple[int, str]], read_since: float) -> None:
+        """Take what the database says (it is the store), keeping what was
+        heard since the read began (`read_since`, monotonic): a message that
+        raced the query. Entries the database no longer lists — older than
+        the horizon — go. Swapped whole: a reader never sees a half-built list."""
+        now = time.monotonic()
         with self._lock:
-            for user_id in [u for u, at in self._noted_at.items() if at < oldest and u not in generations]:
-                self._generations.pop(user_id, None)
-                self._reasons.pop(user_id, None)
-                self._noted_at.pop(user_id, None)
-        for user_id, (generation, reason) in generations.items():
-            self.note(user_id, generation, reason)
+            fresh = {u: (g, r) for u, (g, r) in generations.items()}
+            for user_id, generation in self._generations.items():
+                if self._noted_at.get(user_id, 0.0) >= read_since and generation >= fresh.get(user_id, (-1, ""))[0]:
+                    fresh[user_id] = (generation, self._reasons.get(user_id, control.REVOKED))
+            self._generations = {u: g for u, (g, _) in fresh.items()}
+            self._reasons = {u: r for u, (_, r) in fresh.items()}
+            self._noted_at = {u: now for u in fresh}
 
 
 class RevocationWatch:
@@ -96,9 +99,9 @@ class RevocationWatch:
         self._res.ports.realtime.listen_control(self.on_control)
 
     def reload(self) -> None:
-        revocations = self._res.revocations
+        revocations, read_since = self._res.revocations, time.monotonic()
         since = datetime.now(timezone.utc) - timedelta(seconds=revocations.horizon_seconds)
-        revocations.merge(recent_revocations(self._res.ports, since))
+        revocations.replace(recent_revocations(self._res.ports, since), read_since)
 
     def on_control(self, text: str) -> None:
         if text == control.RELOAD:
