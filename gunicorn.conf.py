@@ -52,7 +52,10 @@ def child_exit(server, worker):
 
 
 def post_worker_init(worker):
-    """On SIGTERM, close every WebSocket with 1012 so clients reconnect elsewhere."""
+    """On SIGTERM, close every WebSocket with 1012 so clients reconnect elsewhere;
+    hear token revocations from now on (docs/decisions.md D60)."""
+    from web.app import start_revocation_watch
     from web.shutdown import close_sockets_on_exit
 
     close_sockets_on_exit(worker)
+    start_revocation_watch(worker.wsgi)

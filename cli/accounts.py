@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from cli.database import existing_sessions
 from config import load_settings
-from pipeline.errors import HeraldError, NotFound
+from pipeline.errors import AccountDisabled, HeraldError, NotFound
 from usecases.accounts.provisioning import find_user, provision_user
 from web.auth.tokens import TokenConfig, issue_access_token
 
@@ -31,5 +31,7 @@ def token(user_id: int) -> dict:
     user = find_user(existing_sessions(settings.database_url), user_id)
     if user is None:
         raise SystemExit(f"herald: {NotFound.code}: no user {user_id}")
-    return {"id": user.id, "token": issue_access_token(TokenConfig.from_settings(settings),
-                                                       user_id=user.id, role=user.role)}
+    if user.disabled:
+        raise SystemExit(f"herald: {AccountDisabled.code}: user {user_id} is disabled")
+    return {"id": user.id, "token": issue_access_token(TokenConfig.from_settings(settings), user_id=user.id,
+                                                       role=user.role, generation=user.generation)}

@@ -32,7 +32,8 @@ def ensure_demo(app, sessions, settings: Settings) -> list[dict]:
     users = ensure_demo_users(sessions, DEMO_USERS, datetime.now(timezone.utc))
     tokens = app.extensions["herald"].tokens
     demo = [{"id": u.id, "role": u.role, "name": u.name, "phone": u.phone, "username": u.username,
-             "token": issue_access_token(tokens, user_id=u.id, role=u.role, ttl_seconds=TOKEN_TTL_SECONDS)}
+             "token": issue_access_token(tokens, user_id=u.id, role=u.role, ttl_seconds=TOKEN_TTL_SECONDS,
+                                                 generation=u.generation)}
             for u in users]
     print(json.dumps({"demo_users": demo, "api": base_url, "docs": f"{base_url}/docs",
                       "admin": f"{base_url}/admin (admin / admin-demo)",
@@ -65,6 +66,7 @@ def shell_exports() -> str:
     lines = [f"export HERALD=http://{settings.host}:{settings.port}",
              f"export HERALD_WS=ws://{settings.host}:{settings.port}"]
     lines += [f"export {(u.username or u.name).upper()}="
-              + issue_access_token(tokens, user_id=u.id, role=u.role, ttl_seconds=TOKEN_TTL_SECONDS)
+              + issue_access_token(tokens, user_id=u.id, role=u.role, ttl_seconds=TOKEN_TTL_SECONDS,
+                                   generation=u.generation)
               for u in users]
     return "\n".join(lines)

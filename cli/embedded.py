@@ -29,6 +29,7 @@ from realtime import InProcessRealtime  # noqa: E402
 from telemetry import tracing  # noqa: E402
 from telemetry.logs import configure_logging  # noqa: E402
 from web import create_app  # noqa: E402
+from web.app import start_revocation_watch  # noqa: E402
 from workers.broker import install_ports, worker_ports  # noqa: E402
 from workers.main import broker  # noqa: E402
 
@@ -56,6 +57,7 @@ def run() -> int:
                         all_queues(settings.delivery_partitions))
     app = create_app(settings, publisher=ports.publisher, realtime=realtime, presence=ports.presence,
                      depths=depths)
+    start_revocation_watch(app)
     worker.start()
     if settings.demo:
         ensure_demo(app, sessions, settings)

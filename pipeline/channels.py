@@ -44,3 +44,6 @@ def api_key_entry_key(secret_hash: str, namespace: str = DEFAULT_NAMESPACE) -> s
 def api_key_touch_key(secret_hash: str, namespace: str = DEFAULT_NAMESPACE) -> str:
     """Present while an API key's last use is fresh enough: its absence asks for one write."""
     return f"{namespace}:api_key_used:{secret_hash}"
+def control_channel(namespace: str = DEFAULT_NAMESPACE) -> str:
+    """The pub/sub channel every edge process hears (pipeline.control)."""
+    return f"{namespace}:control"

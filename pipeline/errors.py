@@ -256,3 +256,15 @@ class GroupFull(ValidationFailed):
 class LastOwner(Conflict):
     code = "last_owner"
     title = "A group keeps at least one owner"
+
+
+class AccountDisabled(Forbidden):
+    """An admin switched the account off: it signs in, refreshes and connects no more."""
+
+    code = "account_disabled"
+    title = "The account is disabled"
+
+
+class LastAdmin(Conflict):
+    code = "last_admin"
+    title = "Herald keeps at least one enabled admin"

@@ -1,7 +1,8 @@
 """The realtime layer shared by the edge and the workers: a doorbell
-(pub/sub) that rings a user's live sessions, and the presence store — the
-one session registry — that says whether a user has any, and in which
-state. Redis in full mode, in-process when embedded.
+(pub/sub) that rings a user's live sessions, a control channel every edge
+process hears (token revocations, pipeline.control), and the presence
+store — the one session registry — that says whether a user has any, and
+in which state. Redis in full mode, in-process when embedded.
 
 Pub/sub is at-most-once: a ring may be lost, so it carries the frame only as
 a shortcut; the database stream is the store a socket falls back on.

@@ -8,6 +8,8 @@ from pipeline.rings import Ring
 
 # Called with every ring heard by this process (pipeline.rings.RESYNC: its text is empty).
 Listener = Callable[[Ring], None]
+# Called with every control message (pipeline.control), or RELOAD when some may have been missed.
+ControlListener = Callable[[str], None]
 
 
 class Realtime(Protocol):
@@ -25,6 +27,12 @@ class Realtime(Protocol):
 
     def unsubscribe(self, user_id: int) -> None:
         """Stop hearing rings for `user_id` in this process."""
+
+    def control(self, text: str) -> None:
+        """Tell every process that listens for control messages (pipeline.control)."""
+
+    def listen_control(self, listener: ControlListener) -> None:
+        """Start delivering control messages to `listener`, RELOAD first."""
 
     def ping(self) -> bool:
         """True when the backend is reachable."""

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from pipeline.control import RELOAD
 from pipeline.rings import Ring
-from realtime.base import Listener
+from realtime.base import ControlListener, Listener
 
 
 class InProcessRealtime:
     def __init__(self) -> None:
         self._subscribed: set[int] = set()
         self._listener: Listener | None = None
+        self._control_listener: ControlListener | None = None
 
     def ring(self, user_id: int, position: int | None, text: str, conversation_id: int | None = None) -> None:
         self._hand_over(Ring(user_id, position, text, conversation_id))
@@ -25,6 +27,14 @@ class InProcessRealtime:
         listener = self._listener
         if listener is not None and ring.user_id in self._subscribed:
             listener(ring)
+
+    def control(self, text: str) -> None:
+        if self._control_listener is not None:
+            self._control_listener(text)
+
+    def listen_control(self, listener: ControlListener) -> None:
+        self._control_listener = listener
+        listener(RELOAD)  # a restarted process re-reads what was revoked before
 
     def listen(self, listener: Listener) -> None:
         self._listener = listener

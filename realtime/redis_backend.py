@@ -19,9 +19,10 @@ from typing import Iterable
 
 import redis
 
-from pipeline.channels import DEFAULT_NAMESPACE, user_channel
+from pipeline.channels import DEFAULT_NAMESPACE, control_channel, user_channel
+from pipeline.control import RELOAD
 from pipeline.rings import RESYNC, Ring, pack, unpack
-from realtime.base import Listener
+from realtime.base import ControlListener, Listener
 from realtime.redis_guard import RedisGuard
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class RedisRealtime:
         # (action, user id, done: applied, late: the caller stopped waiting)
         self._changes: queue.Queue[tuple[str, int, threading.Event, threading.Event]] = queue.Queue()
         self._listener: Listener | None = None
+        self._control_listener: ControlListener | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         # Fail fast while Redis is away: a lost ring is recovered from the stream.
@@ -64,12 +66,28 @@ class RedisRealtime:
         if len(pipe):
             self.guard.call(pipe.execute)
 
+    def control(self, text: str) -> None:
+        """Tell every listening process (pipeline.control): this one first, at
+        once, then the others through Redis (this one hears it again: control
+        messages are idempotent)."""
+        self._hand_over_control(text)
+        self.guard.call(self._redis.publish, control_channel(self._namespace), text)
+
     def listen(self, listener: Listener) -> None:
         with self._lock:
             self._listener = listener
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="herald-ring", daemon=True)
-                self._thread.start()
+            self._start()
+
+    def listen_control(self, listener: ControlListener) -> None:
+        """Hear control messages from now on; `RELOAD` after every (re)connect."""
+        with self._lock:
+            self._control_listener = listener
+            self._start()
+
+    def _start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="herald-ring", daemon=True)
+            self._thread.start()
 
     def subscribe(self, user_id: int) -> None:
         """Returns once the subscription is active (or after 2 s), so a
@@ -108,9 +126,11 @@ class RedisRealtime:
     def _serve(self, subscribed: set[int]) -> None:
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         try:
-            # A placeholder channel keeps PubSub in "subscribed" state so
+            # The control channel also keeps PubSub in "subscribed" state so
             # get_message() can be called before any user connects.
-            pubsub.subscribe(self._channel(0), *[self._channel(u) for u in subscribed])
+            pubsub.subscribe(control_channel(self._namespace), *[self._channel(u) for u in subscribed])
+            # Control messages sent while we were away are lost: re-read the store.
+            self._hand_over_control(RELOAD)
             for user_id in subscribed:
                 # Back after an outage: rings may have been lost meanwhile.
                 self._resync(user_id)
@@ -144,10 +164,21 @@ class RedisRealtime:
 
     def _dispatch(self, message: dict) -> None:
         channel = message["channel"].decode()
+        if channel == control_channel(self._namespace):
+            self._hand_over_control(message["data"].decode())
+            return
         self._hand_over(unpack(int(channel.rsplit(":", 1)[1]), message["data"].decode()))
 
     def _resync(self, user_id: int) -> None:
         self._hand_over(Ring(user_id, None, RESYNC))
+
+    def _hand_over_control(self, text: str) -> None:
+        listener = self._control_listener
+        if listener is not None:
+            try:
+                listener(text)
+            except Exception:
+                log.exception("control listener failed for %r", text[:100])
 
     def _hand_over(self, ring: Ring) -> None:
         listener = self._listener

@@ -49,6 +49,10 @@ class Realtime(Protocol):
 
     def ring_many(self, rings: Iterable[Ring]) -> None: ...
 
+    def control(self, text: str) -> None:
+        """Tell every edge process (pipeline.control: revocations). Best effort:
+        an edge that missed it re-reads the database."""
+
 
 Sessions = dict[str, tuple[str, float]]  # session id → (state, expiry in epoch seconds)
 

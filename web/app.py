@@ -27,6 +27,7 @@ from web import metrics as http_metrics
 from web import problems, request_log
 from web.admin.session import session_secret
 from web.auth import scope
+from web.auth.revocations import MIN_HORIZON_SECONDS, Revocations, RevocationWatch
 from web.auth.sms import make_sms_sender
 from web.auth.tokens import TokenConfig
 from web.extensions import limiter, sock
@@ -64,7 +65,8 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
     board = make_breaker_board(settings.redis_url, settings.redis_namespace)
     if getattr(realtime, "guard", None) is not None:
         watch(realtime.guard.breaker, "redis", board)
-    app.extensions["herald"] = _resources(settings, ports, depths or _queue_depths(settings), board)
+    app.extensions["herald"] = res = _resources(settings, ports, depths or _queue_depths(settings), board)
+    res.revocation_watch = RevocationWatch(res)
     http_metrics.init_app(app)  # before the other hooks: it times every request, refused ones too
     problems.init_app(app)
     scope.init_app(app)  # before any view: scoped tokens reach only their endpoints
@@ -72,6 +74,13 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
     sock.init_app(app)
     _register_blueprints(app)
     return app
+
+
+def start_revocation_watch(app: Flask) -> None:
+    """Hear token revocations in this process (docs/decisions.md D60): once
+    per edge process, after the fork (gunicorn's post_worker_init, the
+    embedded launcher); test apps start it when they test it."""
+    app.extensions["herald"].revocation_watch.start()
 
 
 def _configure(app: Flask, settings: Settings) -> None:
@@ -99,6 +108,7 @@ def _resources(settings: Settings, ports: Ports, depths, board) -> EdgeResources
         sms=make_sms_sender(settings.sms_sender), depths=depths,
         broker_answers=(lambda: broker_answers(settings.broker_url)) if settings.broker_url else (lambda: True),
         presence_sweeper=PresenceSweeper(settings.ws_ping_seconds),
+        revocations=Revocations(max(settings.access_token_ttl_seconds, MIN_HORIZON_SECONDS)),
         sockets=SocketPolicy(settings.ws_ping_seconds, settings.ws_max_frame_bytes, settings.ws_send_queue_limit,
                              settings.ws_ticket_ttl_seconds, settings.ws_allowed_origins),
         sign_in=SignInPolicy(settings.otp_ttl_seconds, settings.otp_max_attempts,
@@ -130,10 +140,11 @@ def _register_blueprints(app: Flask) -> None:
     from web.blueprints import presence, privacy
     from web.blueprints import conversation_members, conversation_messages, conversation_status
     from web.blueprints import blocks, message_changes, reactions
-    from web.blueprints import admin_conversations, admin_dashboard, admin_messages, api_keys
+    from web.blueprints import (admin_conversations, admin_dashboard, admin_messages, admin_users_api,
+                                admin_users_pages, api_keys)
 
     for module in (ops, apidocs, auth, messages, conversations, ws, devices, admin_api, admin_pages,
                    presence, privacy, conversation_messages, conversation_members, conversation_status,
                    message_changes, reactions, blocks, admin_dashboard, admin_messages, admin_conversations,
-                   api_keys):
+                   api_keys, admin_users_api, admin_users_pages):
         app.register_blueprint(module.bp)

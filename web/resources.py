@@ -13,8 +13,8 @@ from web.auth.sms import SmsSender
 from web.auth.tokens import TokenConfig
 
 if TYPE_CHECKING:  # the hub and the sweeper import this module's resources() at run time
-
     from usecases.operations.pipeline_status import PipelineStatus
+    from web.auth.revocations import Revocations, RevocationWatch
     from web.presence import PresenceSweeper
     from web.ws.hub import Hub
 
@@ -84,6 +84,8 @@ class EdgeResources:
     # when no time is given): the admin dashboard's figures and the metrics'
     # scrape-time gauges.
     pipeline_status: "Callable[..., PipelineStatus] | None" = None
+    revocations: "Revocations | None" = None  # recent token revocations (D60), checked per request
+    revocation_watch: "RevocationWatch | None" = None  # started once per process (start_revocation_watch)
 
 
 def resources() -> EdgeResources:

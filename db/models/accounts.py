@@ -23,6 +23,14 @@ class User(Base):
     # has an account row from then on; it is activated at first login.
     activated_at: Mapped[datetime | None] = mapped_column(Timestamp)
     hide_last_seen: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # An admin switched the account off: no sign-in, no refresh, no token, no socket.
+    disabled_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # Access tokens carry the generation they were signed in (the `gen`
+    # claim); a revocation bumps it, so every older token is refused
+    # (docs/decisions.md D60). `tokens_revoked_at` dates the bump: edges load
+    # only the bumps young enough to matter (index).
+    token_generation: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    tokens_revoked_at: Mapped[datetime | None] = mapped_column(Timestamp, index=True)
 
 
 class Stream(Base):

@@ -43,9 +43,12 @@ class DeadLetter(Base):
 
 
 class AuditEntry(Base):
-    """Who did what to which object, and when (admin actions)."""
+    """Who did what to which object, and when: admin actions, sign-ins
+    (success and failure), account changes. Written only by
+    usecases.operations.audit.audit, in the transaction of what it records."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_action_created", "action", "created_at"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     action: Mapped[str] = mapped_column(String(64))

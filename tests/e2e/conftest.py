@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import JWT_SECRET, REDIS_NAMESPACE
+from tests.conftest import JWT_SECRET, REDIS_NAMESPACE, _truncate_all
 from tests.support.processes import start_dramatiq, start_gunicorn
 
 
@@ -38,8 +38,17 @@ def stack_env(database_url, broker_url, redis_url, tmp_path_factory):
     }
 
 
+def fresh_database(engine) -> None:
+    """Empty the database before an edge process starts: it reads recent
+    token revocations at start (D60), and user ids restart with every test,
+    so a user an earlier test disabled must not be there to be read for
+    the next test's user with the same id."""
+    _truncate_all(engine)
+
+
 @pytest.fixture(scope="module")
-def stack(stack_env, tmp_path_factory):
+def stack(stack_env, engine, tmp_path_factory):
+    fresh_database(engine)
     logs = tmp_path_factory.mktemp("logs")
     web, base_url = start_gunicorn(stack_env, logs)
     worker = start_dramatiq(stack_env, logs)

@@ -130,5 +130,5 @@ def test_an_admin_requeues_a_dead_letter_in_the_browser_and_the_message_arrives_
 
     with UnitOfWork(sessions) as uow:
         assert uow.session.get(DeadLetter, letter.id).state == "requeued"
-        audit = uow.session.scalars(select(AuditEntry).where(AuditEntry.target_id == str(letter.id))).all()
+        audit = uow.session.scalars(select(AuditEntry).where(AuditEntry.target_type == "dead_letter", AuditEntry.target_id == str(letter.id))).all()
     assert [(a.actor_id, a.action, a.details["via"]) for a in audit] == [(admin.id, "dead_letter.requeue", "admin_page")]

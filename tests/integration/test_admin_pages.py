@@ -110,7 +110,7 @@ def test_a_requeue_is_confirmed_then_done_with_a_count_and_an_audit_entry(logged
     assert "Requeued 2 dead letters." in done.get_data(as_text=True)
     assert states(sessions) == {first: "requeued", second: "requeued"} and len(publisher.jobs) == 2
     with UnitOfWork(sessions) as uow:
-        audit = uow.session.scalars(select(AuditEntry)).all()
+        audit = uow.session.scalars(select(AuditEntry).where(AuditEntry.target_type == "dead_letter")).all()
     assert {(a.actor_id, a.action, a.details["via"]) for a in audit} == {(admin.id, "dead_letter.requeue", "admin_page")}
 
 

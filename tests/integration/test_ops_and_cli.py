@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import select
+
 from config import load_settings
+from db.engine import UnitOfWork
+from db.models import AuditEntry, User
 from web import create_app
 from web.auth.tokens import verify_access_token
 
@@ -72,6 +76,14 @@ def test_herald_user_create_prints_an_id_and_a_working_token(env, app, sessions)
     assert (claims.user_id, claims.role) == (created["id"], "mobile")
     again = run_herald(env, "token", str(created["id"]))
     assert json.loads(again.stdout)["id"] == created["id"]
+    with UnitOfWork(sessions) as uow:
+        entry = uow.session.scalars(select(AuditEntry)).one()
+        uow.session.get(User, created["id"]).disabled_at = entry.created_at  # an admin disabled it meanwhile
+        uow.commit()
+    assert (entry.actor_id, entry.action, entry.target_id, entry.details) == (
+        None, "user.create", str(created["id"]), {"via": "cli", "role": "mobile", "username": None})
+    refused = run_herald(env, "token", str(created["id"]))
+    assert refused.returncode != 0 and "account_disabled" in refused.stderr
 
 
 def test_herald_refuses_a_taken_number_and_an_unknown_user(env, sessions):

@@ -13,6 +13,7 @@ from db.models import User
 from pipeline.phones import normalize_phone
 from usecases.accounts.passwords import hash_password
 from usecases.accounts.users import claim_placeholder, create_user
+from usecases.operations.audit import audit
 from usecases.ports import SessionFactory
 
 
@@ -25,14 +26,17 @@ class Provisioned:
     name: str | None = None
     phone: str | None = None
     username: str | None = None
+    generation: int = 0  # the token generation its access tokens carry (D60)
+    disabled: bool = False
 
 
 def provision_user(sessions: SessionFactory, *, role: str, now: datetime, phone: str | None = None,
                    name: str | None = None, username: str | None = None,
                    password: str | None = None, phone_region: str | None = None) -> Provisioned:
-    """Create an activated account; for a mobile number that was messaged
-    before it had one, make its placeholder the account (same id, waiting
-    messages kept). A number with a real account still conflicts.
+    """Create an activated account, audited as the system's (via "cli"); for
+    a mobile number that was messaged before it had one, make its
+    placeholder the account (same id, waiting messages kept). A number with
+    a real account still conflicts.
 
     Raises:
         InvalidPhoneNumber, ValidationFailed, Conflict: as create_user.
@@ -42,9 +46,13 @@ def provision_user(sessions: SessionFactory, *, role: str, now: datetime, phone:
     with UnitOfWork(sessions) as uow:
         user = claim_placeholder(uow.session, phone=number, now=now, name=name, username=username,
                                  password_hash=password_hash) if role == "mobile" and number else None
+        claimed = user is not None
         if user is None:
             user = create_user(uow.session, role=role, now=now, phone=number, name=name, username=username,
                                password_hash=password_hash)
+        audit(uow.session, actor_id=None, action="user.create", target_type="user", target_id=user.id,
+              details={"via": "cli", "role": role, "username": username, "placeholder_claimed": claimed},
+              now=now)
         uow.commit()
         return _provisioned(user)
 
@@ -78,4 +86,5 @@ def demo_users(sessions: SessionFactory, specs: list[dict]) -> list[Provisioned]
 
 
 def _provisioned(user: User) -> Provisioned:
-    return Provisioned(user.id, user.role, user.name, user.phone, user.username)
+    return Provisioned(user.id, user.role, user.name, user.phone, user.username, user.token_generation,
+                       user.disabled_at is not None)

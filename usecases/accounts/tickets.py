@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 
 from db.engine import UnitOfWork
-from db.models import WsTicket
+from db.models import User, WsTicket
 from usecases.ports import Ports
 
 
@@ -28,13 +28,27 @@ def issue_ticket(ports: Ports, user_id: int, now: datetime, ttl_seconds: int) ->
     return ticket
 
 
-def redeem_ticket(ports: Ports, ticket: str, now: datetime) -> int | None:
-    """The ticket's user id, once; None when unknown, spent or expired."""
+def redeem_ticket(ports: Ports, ticket: str, now: datetime) -> tuple[int, int] | None:
+    """The ticket's user id and token generation, once; None when unknown,
+    spent, expired, or the account is disabled.
+
+    A revocation spends the user's tickets in its transaction; it waits for
+    this one's row lock, so the generation read here is the one before it
+    and the revocation's control message closes the socket (D60)."""
     with UnitOfWork(ports.sessions) as uow:
         user_id = uow.session.execute(
             update(WsTicket)
             .where(WsTicket.ticket_hash == _digest(ticket), WsTicket.used_at.is_(None), WsTicket.expires_at > now)
             .values(used_at=now).returning(WsTicket.user_id)
         ).scalar_one_or_none()
+        user = uow.session.get(User, user_id) if user_id is not None else None
         uow.commit()
-    return user_id
+        if user is None or user.disabled_at is not None:
+            return None
+        return user.id, user.token_generation
+
+
+def spend_tickets(session, user_id: int, now: datetime) -> None:
+    """Spend every unused ticket of the user (a revocation)."""
+    session.execute(update(WsTicket).where(WsTicket.user_id == user_id, WsTicket.used_at.is_(None))
+                    .values(used_at=now))

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import UnitOfWork
 from db.models import User
-from pipeline.errors import RecipientNotFound, ValidationFailed
+from pipeline.errors import AccountDisabled, RecipientNotFound, ValidationFailed
 from pipeline.phones import looks_like_phone, normalize_phone
 from usecases.accounts.users import mobile_user_for_phone
 from usecases.chat.changes import run_change
@@ -116,19 +116,23 @@ def close_for_everyone(ports: Ports, conversation_id: int, user_id: int, scope: 
 
 
 def grant_scoped_access(ports: Ports, conversation_id: int, business_id: int, scope: int | None,
-                        user_id: int, via: str) -> tuple[int, str]:
-    """Audit a business's grant of a token of `user_id` scoped to the conversation; the user's id and role.
+                        user_id: int, via: str) -> tuple[int, str, int]:
+    """Audit a business's grant of a token of `user_id` scoped to the conversation; the user's id,
+    role and token generation (D60).
 
     Raises:
         NotFound: the business is not a member. RecipientNotFound: the user is not a mobile member.
+        AccountDisabled: the user's account is disabled.
     """
     with UnitOfWork(ports.sessions) as uow:
         conversation_for_member(uow.session, conversation_id, business_id, scope)
         user = uow.session.get(User, user_id)
         if user is None or user.role != "mobile" or member(uow.session, conversation_id, user_id) is None:
             raise RecipientNotFound(f"user {user_id} is not a mobile member of conversation {conversation_id}")
+        if user.disabled_at is not None:
+            raise AccountDisabled(f"user {user_id}'s account is disabled")
         audit(uow.session, actor_id=business_id, action="conversation.scoped_token", target_type="user",
               target_id=user.id, details={"conversation_id": conversation_id, "via": via},
               now=datetime.now(timezone.utc))
         uow.commit()
-        return user.id, user.role
+        return user.id, user.role, user.token_generation

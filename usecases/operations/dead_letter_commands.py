@@ -6,29 +6,21 @@ A lost publish is repaired by the outbox sweeper, as on the send path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from db.engine import UnitOfWork
 from usecases.operations import dead_letter_admin as admin
 from usecases.operations.dead_letter_admin import AdminAction, Bulk
+from usecases.operations.audit import Actor
 from usecases.operations.dead_letter_search import LetterFilter, get_letter, letter_summary
 from usecases.ports import Ports
 
 MAX_BULK = 1000  # dead letters one bulk requeue touches; the admin asks again for more
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Which admin acts, through which door (`api`, `admin_page`)."""
-
-    admin_id: int
-    via: str
-
-
 def _acting(ports: Ports, actor: Actor) -> AdminAction:
     # The edge publishes itself; the sweeper steps in after the outbox's grace.
-    return AdminAction(actor.admin_id, actor.via, datetime.now(timezone.utc), ports.outbox)
+    return AdminAction(actor.user_id, actor.via, datetime.now(timezone.utc), ports.outbox)
 
 
 def requeue_one(ports: Ports, letter_id: int, actor: Actor) -> dict:

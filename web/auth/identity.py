@@ -8,7 +8,7 @@ from functools import wraps
 from flask import g, request
 
 from pipeline.api_keys import looks_like_api_key
-from pipeline.errors import Forbidden, Unauthenticated
+from pipeline.errors import Forbidden, InvalidToken, Unauthenticated
 from telemetry import context
 from usecases.accounts.api_keys import authenticate_key
 from web.auth.tokens import Claims, verify_access_token
@@ -25,7 +25,9 @@ def bearer_claims() -> Claims | None:
     """The claims of the request's bearer token or API key (checked once per request), None without one.
 
     Raises:
-        InvalidToken: a token that does not verify, or a key that is unknown or revoked.
+        InvalidToken: a token that does not verify, or one revoked since it
+            was signed (checked on every request, cached claims included: D60),
+            or a key that is unknown or revoked.
     """
     if "bearer_claims" not in g:
         token = bearer_token()
@@ -39,7 +41,13 @@ def _claims_of(token: str) -> Claims:
     if looks_like_api_key(token):
         holder = authenticate_key(resources().ports, token, datetime.now(timezone.utc))
         return Claims(user_id=holder.user_id, role=holder.role, api_key_id=holder.key_id)
-    return verify_access_token(resources().tokens, token)
+    return _unrevoked(verify_access_token(resources().tokens, token))
+
+
+def _unrevoked(claims: Claims) -> Claims:
+    if resources().revocations.refuses(claims.user_id, claims.generation):
+        raise InvalidToken("the token was revoked; refresh it or sign in again")
+    return claims
 
 
 def authenticate() -> Claims:

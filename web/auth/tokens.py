@@ -56,13 +56,15 @@ class Claims:
     role: str
     context: str | None = None
     api_key_id: int | None = None  # set when an API key, not a token, authenticated the request (D77)
+    generation: int = 0  # the `gen` claim: the user's token generation when it was signed (D60)
 
 
 def issue_access_token(config: TokenConfig, *, user_id: int, role: str,
                        now: datetime | None = None, ttl_seconds: int | None = None,
-                       context: int | None = None) -> str:
+                       context: int | None = None, generation: int = 0) -> str:
     """A signed access token; `context` (a conversation id, the `ctx` claim)
-    scopes it to that one conversation."""
+    scopes it to that one conversation; `generation` (the `gen` claim) is
+    the user's token generation, which a revocation raises past it."""
     now = now or datetime.now(timezone.utc)
     payload = {
         "sub": str(user_id),
@@ -71,6 +73,7 @@ def issue_access_token(config: TokenConfig, *, user_id: int, role: str,
         "aud": config.audience,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=ttl_seconds or config.ttl_seconds)).timestamp()),
+        "gen": generation,
     }
     if context is not None:
         payload["ctx"] = context
@@ -82,7 +85,10 @@ def make_verified_cache(max_tokens: int, keep_seconds: float, timer=lambda: time
     exp), each kept until min(`exp`, verified + `keep_seconds`). Only
     successes are kept; a token that once verified stays valid until its
     `exp` (the other checks do not depend on time), so a hit answers as
-    PyJWT would. Not thread-safe by itself: callers hold `_verified_lock`."""
+    PyJWT would. Revocation is not PyJWT's business: `web.auth.identity`
+    checks the claims' `gen` against this process's revocation list after
+    the cache, on every request (D60). Not thread-safe by itself: callers
+    hold `_verified_lock`."""
     return TLRUCache(maxsize=max_tokens, ttu=lambda _key, entry, now: min(entry[1], now + keep_seconds),
                      timer=timer)
 
@@ -106,13 +112,20 @@ def verify_access_token(config: TokenConfig, token: str) -> Claims:
         payload = jwt.decode(token, config.verify_key, algorithms=[config.algorithm],
                              audience=config.audience, issuer=config.issuer,
                              options={"require": REQUIRED_CLAIMS})
-        claims = Claims(user_id=int(payload["sub"]), role=str(payload["role"]), context=payload.get("ctx"))
+        claims = Claims(user_id=int(payload["sub"]), role=str(payload["role"]), context=payload.get("ctx"),
+                        generation=_generation(payload.get("gen", 0)))
     except (jwt.PyJWTError, ValueError) as e:
         raise InvalidToken(_reason(e)) from None
     # PyJWT refuses a token once now >= exp (no leeway is configured).
     with _verified_lock:
         _verified[key] = (claims, float(payload["exp"]))
     return claims
+
+
+def _generation(value) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError("gen must be a non-negative integer")
+    return value
 
 
 def _reason(error: Exception) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from usecases.operations import dead_letter_commands as commands
-from usecases.operations.dead_letter_commands import Actor
+from usecases.operations.audit import Actor
 from usecases.operations.dead_letter_views import dead_letter, dead_letters_page
 from web.admin.queries import BulkRequeue, ListQuery, query_args
 from web.auth.identity import caller, requires

@@ -15,7 +15,7 @@ from pipeline.errors import BadRequest, HeraldError
 from usecases.accounts.logins import admin_by_password
 from usecases.operations import dead_letter_commands as commands
 from usecases.operations import dead_letter_views as views
-from usecases.operations.dead_letter_commands import Actor
+from usecases.operations.audit import Actor
 from web.admin import forms, session
 from web.admin.queries import MAX_BULK, ListQuery, query_args
 from web.extensions import limiter
@@ -45,9 +45,10 @@ def login():
     if request.method == "GET":
         return render_template("admin/login.html")
     username, password = request.form.get("username", "")[:64], request.form.get("password", "")[:1024]
-    user = admin_by_password(resources().ports, username, password)
+    user = admin_by_password(resources().ports, username, password, Actor(None, VIA, request.remote_addr))
     if user is None:
-        return render_template("admin/login.html", error="Wrong username or password, or not an admin account.",
+        return render_template("admin/login.html",
+                               error="Wrong username or password, not an admin account, or a disabled one.",
                                username=username), 401
     session.log_in(user)
     return redirect(forms.local(request.args.get("next")) or url_for("admin_dashboard.dashboard"))

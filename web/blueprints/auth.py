@@ -12,6 +12,7 @@ from pipeline.errors import InvalidPhoneNumber
 from pipeline.phones import normalize_phone
 from usecases.accounts import logins
 from usecases.accounts.logins import SignedInSession
+from usecases.operations.audit import Actor
 from web.auth.tokens import issue_access_token
 from web.extensions import limiter
 from web.requests import parse
@@ -94,7 +95,7 @@ def verify_otp():
     command, _ = parse(VerifyOtp)
     res = resources()
     return _token_response(logins.sign_in_with_code(res.ports, res.sign_in, _phone(command.phone),
-                                                    command.code))
+                                                    command.code, _door()))
 
 
 @bp.post("/login")
@@ -104,7 +105,8 @@ def login():
     """Trade a business or admin user's username and password for a token pair."""
     command, _ = parse(Login)
     res = resources()
-    return _token_response(logins.sign_in_with_password(res.ports, res.sign_in, command.username, command.password))
+    return _token_response(logins.sign_in_with_password(res.ports, res.sign_in, command.username, command.password,
+                                                        _door()))
 
 
 @bp.post("/refresh")
@@ -116,10 +118,16 @@ def refresh():
     return _token_response(logins.continue_session(res.ports, res.sign_in, command.refresh_token))
 
 
+def _door() -> Actor:
+    """Where a sign-in came from, for its audit entry."""
+    return Actor(None, "api", request.remote_addr)
+
+
 def _token_response(session: SignedInSession):
     """The session's refresh token with a fresh access token."""
     tokens, account = resources().tokens, session.account
-    answer = {"access_token": issue_access_token(tokens, user_id=account.id, role=account.role),
+    answer = {"access_token": issue_access_token(tokens, user_id=account.id, role=account.role,
+                                                  generation=account.generation),
               "token_type": "Bearer", "expires_in": tokens.ttl_seconds,
               "refresh_token": session.refresh_token,
               "user": {"id": account.id, "role": account.role, "phone": account.phone, "name": account.name}}

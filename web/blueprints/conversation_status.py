@@ -49,9 +49,10 @@ def scoped_token(conversation_id: int):
     """An access token for a mobile member that sees only this conversation (audited)."""
     command, _ = parse(ScopedTokenRequest)
     res, now = resources(), datetime.now(timezone.utc)
-    user_id, role = grant_scoped_access(res.ports, conversation_id, caller().user_id, conversation_scope(),
+    user_id, role, generation = grant_scoped_access(res.ports, conversation_id, caller().user_id, conversation_scope(),
                                         command.user_id, via="api")
-    token = issue_access_token(res.tokens, user_id=user_id, role=role, now=now, context=conversation_id)
+    token = issue_access_token(res.tokens, user_id=user_id, role=role, now=now, context=conversation_id,
+                               generation=generation)
     answer = {"access_token": token, "token_type": "Bearer", "expires_in": res.tokens.ttl_seconds,
               "conversation_id": conversation_id}
     return answer, 201, {"Cache-Control": "no-store"}

@@ -40,18 +40,18 @@ def guard_socket():
     if request.endpoint != "ws.socket":
         return None
     _check_origin()
-    user_id, context = _socket_user()
+    user_id, context, generation = _socket_user()
     # A client cannot skip ahead: `since` past the stream's end means "from the end".
-    g.socket = (user_id, min(_since(), stream_end(resources().ports, user_id)), context)
+    g.socket = (user_id, min(_since(), stream_end(resources().ports, user_id)), context, generation)
     return None
 
 
 @sock.route("/v1/ws", bp=bp)
 def socket(ws):
-    user_id, since, context = g.socket
+    user_id, since, context, generation = g.socket
     socket_opened(user_id)
     try:
-        Connection(ws, user_id, since, resources(), context).run()
+        Connection(ws, user_id, since, resources(), context, generation).run()
     finally:
         socket_closed()
 
@@ -66,20 +66,22 @@ def _check_origin() -> None:
         raise OriginNotAllowed(f"origin {origin} may not open sockets here")
 
 
-def _socket_user() -> tuple[int, int | None]:
-    """The socket's user and, for a token scoped to one conversation, its id."""
+def _socket_user() -> tuple[int, int | None, int]:
+    """The socket's user, for a token scoped to one conversation its id, and
+    the token generation a later revocation is compared with (D60)."""
     if bearer_token() is not None:
         claims = authenticate()
         if claims.role not in SOCKET_ROLES:
             raise Forbidden("sockets are for mobile users")
-        return claims.user_id, int(claims.context) if claims.context else None
+        return claims.user_id, int(claims.context) if claims.context else None, claims.generation
     ticket = request.args.get("ticket")
     if not ticket:
         raise InvalidToken("send a bearer token or a ticket from POST /v1/ws/ticket")
-    user_id = redeem_ticket(resources().ports, ticket, datetime.now(timezone.utc))
-    if user_id is None:
+    redeemed = redeem_ticket(resources().ports, ticket, datetime.now(timezone.utc))
+    if redeemed is None:
         raise InvalidToken("the ticket is unknown, spent or expired")
-    return user_id, None
+    user_id, generation = redeemed
+    return user_id, None, generation
 
 
 def _since() -> int:

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from simple_websocket import ConnectionClosed
 
 from metrics.edge import FRAMES_SENT, RING_TO_FRAME, SOCKETS_OPEN, frame_type
+from pipeline.control import CLOSE_CODES
 from pipeline.errors import HeraldError
 from pipeline.frames import (clamp_ack, encode, error_frame, next_action,
                              parse_client_frame, pong_frame, ready_frame)
@@ -32,9 +33,10 @@ REPLAY_PAGE = 500
 
 
 class Connection:
-    def __init__(self, ws, user_id: int, since: int, res, context: int | None = None):
+    def __init__(self, ws, user_id: int, since: int, res, context: int | None = None, generation: int = 0):
         self.ws = ws
         self.user_id = user_id
+        self.generation = generation  # of the token (or ticket) that opened it: a revocation closes it (D60)
         self.context = context  # a token scoped to one conversation sees only it
         self.last_sent = since
         self.res = res
@@ -55,6 +57,7 @@ class Connection:
     def _run(self) -> None:
         self.signals.beat()  # this session is live (presence, and no push while it lasts)
         self.res.hub.attach(self.user_id, self.mailbox)
+        self._close_if_revoked()
         # In a copy of this context: the reader's log lines and jobs keep the socket's request id.
         reader = threading.Thread(target=contextvars.copy_context().run, args=(self._read_loop,),
                                   name="herald-ws-reader", daemon=True)
@@ -70,6 +73,13 @@ class Connection:
             self.acks.flush()
             self.res.hub.detach(self.user_id, self.mailbox)
             self.signals.leave()
+
+    def _close_if_revoked(self) -> None:
+        """A revocation heard between the handshake's check and the attach
+        found no mailbox to close: the list has it now (noted before closing)."""
+        revocations = self.res.revocations
+        if revocations.refuses(self.user_id, self.generation):
+            self.mailbox.close(*CLOSE_CODES[revocations.reason(self.user_id)])
 
     def _write_loop(self) -> None:
         interval = self.policy.ping_seconds

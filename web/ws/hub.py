@@ -50,6 +50,13 @@ class Hub:
         for box in self.mailboxes():
             box.close(code, reason)
 
+    def close_user(self, user_id: int, code: int, reason: str) -> None:
+        """Ask every socket of `user_id` on this process to close (a revocation)."""
+        with self._lock:
+            boxes = list(self._boxes.get(user_id, ()))
+        for box in boxes:
+            box.close(code, reason)
+
     def _on_ring(self, ring: Ring) -> None:
         with self._lock:
             boxes = list(self._boxes.get(ring.user_id, ()))
