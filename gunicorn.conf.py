@@ -35,6 +35,8 @@ class HeraldLogger(Logger):
 
 
 logger_class = HeraldLogger
+
+
 def on_starting(server):
     """Metrics: start with an empty PROMETHEUS_MULTIPROC_DIR (an earlier run's files would be summed in)."""
     from config import load_settings
