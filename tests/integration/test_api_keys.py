@@ -292,3 +292,41 @@ def test_without_redis_keys_are_read_from_the_database_and_a_revoke_says_to_repe
     assert stored(sessions, key_view["id"]).revoked_at is not None
     refused = client.post("/v1/messages", json={"to": [somchai.id], "body": "hi"}, headers=key)
     assert (refused.status_code, refused.json["code"]) == (401, "invalid_token")
+
+
+def test_a_disabled_business_s_keys_are_refused_at_once_and_work_again_when_enabled(
+        app, client, auth, shop, settings, sessions, publisher):
+    """A cached key of a user an admin disables is refused on the next request
+    (the edge's revocation list, D85); enabling lets it through again."""
+    from usecases.accounts import account_control
+    from usecases.operations.audit import Actor
+    from web.app import start_revocation_watch
+    start_revocation_watch(app)
+    ports = app.extensions["herald"].ports
+    admin = auth.user("admin", username="ops")
+    somchai = auth.user("mobile")
+    key = bearer(make_key(client, auth.headers(shop))["secret"])
+    send = {"to": [somchai.id], "body": "your parcel"}
+    assert client.post("/v1/messages", json=send, headers=key).status_code == 202  # now cached
+    account_control.disable(ports, Actor(admin.id, "api"), shop.id)
+    refused = client.post("/v1/messages", json=send, headers=key)
+    assert (refused.status_code, refused.json["code"]) == (403, "account_disabled")
+    account_control.enable(ports, Actor(admin.id, "api"), shop.id)
+    assert client.post("/v1/messages", json=send, headers=key).status_code == 202
+
+
+def test_a_key_of_a_user_disabled_long_ago_is_refused_by_the_database(client, auth, shop, settings, sessions,
+                                                                       publisher):
+    """An edge whose revocation list no longer names the user (it started
+    later, or the revocation is older than its horizon) reads the key from
+    the database, which asks for an enabled business user."""
+    from datetime import datetime, timezone
+    from db.models import User
+    somchai = auth.user("mobile")
+    key = bearer(make_key(client, auth.headers(shop))["secret"])  # never used: not cached
+    with UnitOfWork(sessions) as uow:
+        uow.session.get(User, shop.id).disabled_at = datetime.now(timezone.utc)
+        uow.commit()
+    fresh_edge = create_app(settings, publisher=publisher, test_config={"TESTING": True}).test_client()
+    refused = fresh_edge.post("/v1/messages", json={"to": [somchai.id], "body": "hi"}, headers=key)
+    assert (refused.status_code, refused.json["code"]) == (401, "invalid_token")

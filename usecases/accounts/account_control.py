@@ -43,6 +43,8 @@ def disable(ports: Ports, actor: Actor, user_id: int) -> dict:
 
 def enable(ports: Ports, actor: Actor, user_id: int) -> dict:
     """Switch the account back on; its old tokens stay void (it signs in again).
+    Announced like a revocation (a newer generation, reason "revoked"), so
+    every edge lets the user's API keys through again at once (D85).
 
     Raises:
         NotFound.
@@ -51,7 +53,8 @@ def enable(ports: Ports, actor: Actor, user_id: int) -> dict:
         if user.disabled_at is None:
             return None, {"already": True}
         user.disabled_at = None
-        return None, {}
+        revocation, _ = revoke_tokens(session, user, now, REVOKED, refresh_tokens=False)
+        return revocation, {}
     return _run(ports, actor, user_id, "user.enable", act)
 
 

@@ -127,7 +127,10 @@ def _fill(ports: Ports, hashed: str, holder: KeyHolder | None) -> None:
 
 def _read_key(ports: Ports, hashed: str, now: datetime, *, touch: bool) -> KeyHolder | None:
     """The key's holder from the database; with `touch`, noting its use in the same statement."""
-    valid = (ApiKey.secret_hash == hashed, ApiKey.revoked_at.is_(None))
+    # A key acts only for an enabled business user: a role change or a
+    # disable long past the edges' revocation lists still refuses it here (D85).
+    holders = select(User.id).where(User.role == "business", User.disabled_at.is_(None))
+    valid = (ApiKey.secret_hash == hashed, ApiKey.revoked_at.is_(None), ApiKey.user_id.in_(holders))
     with UnitOfWork(ports.sessions) as uow:
         if touch:
             row = uow.session.execute(update(ApiKey).where(*valid).values(last_used_at=now)
@@ -135,7 +138,6 @@ def _read_key(ports: Ports, hashed: str, now: datetime, *, touch: bool) -> KeyHo
             uow.commit()
         else:
             row = uow.session.execute(select(ApiKey.id, ApiKey.user_id).where(*valid)).first()
-    # Keys are made for business users only, and roles do not change.
     return KeyHolder(row.id, row.user_id, "business") if row is not None else None
 
 

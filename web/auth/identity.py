@@ -8,7 +8,7 @@ from functools import wraps
 from flask import g, request
 
 from pipeline.api_keys import looks_like_api_key
-from pipeline.errors import Forbidden, InvalidToken, Unauthenticated
+from pipeline.errors import AccountDisabled, Forbidden, InvalidToken, Unauthenticated
 from telemetry import context
 from usecases.accounts.api_keys import authenticate_key
 from web.auth.tokens import Claims, verify_access_token
@@ -40,6 +40,8 @@ def bearer_claims() -> Claims | None:
 def _claims_of(token: str) -> Claims:
     if looks_like_api_key(token):
         holder = authenticate_key(resources().ports, token, datetime.now(timezone.utc))
+        if resources().revocations.disabled(holder.user_id):  # the key may be cached from before (D85)
+            raise AccountDisabled("the API key's account is disabled")
         return Claims(user_id=holder.user_id, role=holder.role, api_key_id=holder.key_id)
     return _unrevoked(verify_access_token(resources().tokens, token))
 

@@ -45,6 +45,11 @@ class Revocations:
     def refuses(self, user_id: int, token_generation: int) -> bool:
         return control.refuses(token_generation, self._generations.get(user_id))
 
+    def disabled(self, user_id: int) -> bool:
+        """Whether the user's latest revocation heard here switched the account off.
+        API keys carry no generation: they ask this (an enable announces a newer one)."""
+        return user_id in self._generations and self._reasons.get(user_id) == control.DISABLED
+
     def reason(self, user_id: int) -> str:
         """Why the user's tokens were last revoked (pipeline.control DISABLED or REVOKED)."""
         return self._reasons.get(user_id, control.REVOKED)
