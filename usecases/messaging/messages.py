@@ -100,9 +100,12 @@ def accept_oneway(session: Session, *, sender_id: int, targets: list[str | int],
         sender_id=sender_id, kind="oneway", body=body, priority=priority,
         recipient_ids=[user.id for user in recipients], created_at=now, send_at=schedule.send_at,
         expires_at=expires_at(now, schedule.send_at, schedule.ttl_seconds)).returning(messages.c.id)).scalar_one()
-    session.execute(insert(deliveries).values([
+    # Rows as parameters, not a multi-row .values(): that form has no cache key and is compiled anew
+    # on every call (about 0.6 ms of edge CPU). With RETURNING, SQLAlchemy sends the rows as one
+    # multi-row INSERT ("insertmanyvalues"); without it psycopg would send one INSERT per row.
+    session.execute(insert(deliveries).returning(deliveries.c.id), [
         {"message_id": message_id, "recipient_id": user.id, "status": status.ACCEPTED, "accepted_at": now}
-        for user in recipients]))
+        for user in recipients])
     # The partition follows the (first) recipient so one user's jobs share a queue.
     scheduled = is_scheduled(now, schedule.send_at)
     spec = JobSpec(recipient_queue(priority, recipients[0].id, policy.partitions), DELIVERY_ACTORS[priority],
