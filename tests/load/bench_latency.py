@@ -250,9 +250,9 @@ class LatencyResult:
             out.append(f"  {phase.problems()}")
         if self.levels or self.half_split:
             out.append(f" open loop (sends on schedule; latencies from the scheduled time), maximum "
-                       f"{self.max_per_second:.1f} msg/s:")
+                       f"{self.max_per_second:.1f} msg/s; 'not ours': other processes' CPU, share of a core:")
             out.append(f"  {'level':<14} {'offered':>8} {'sent':>8} {'delivered':>9}  {'POST→202 p50/p99':>18}  "
-                       f"{'POST→frame p50/p99':>20}  gen CPU   load")
+                       f"{'POST→frame p50/p99':>20}  gen CPU  not ours  load")
             for phase in (*self.levels, *([self.half_split] if self.half_split else [])):
                 http, frames = phase.http_ms(), phase.frame_ms()
                 name = phase.name + ("" if phase.generators == 1 else f" ×{phase.generators} gen")
@@ -260,7 +260,8 @@ class LatencyResult:
                            f"{phase.delivered_per_second:9.1f}  "
                            + (f"{pct(http, 50):8.1f} / {pct(http, 99):6.1f} ms" if http else f"{'-':>18}") + "  "
                            + (f"{pct(frames, 50):8.1f} / {pct(frames, 99):8.1f} ms" if frames else f"{'-':>20}")
-                           + f"  {' + '.join(f'{s:.0%}' for s in phase.generator_cpu):>7}  {phase.load_average:4.1f}")
+                           + f"  {' + '.join(f'{s:.0%}' for s in phase.generator_cpu):>7}  {phase.not_ours_core_share:>8.0%}  "
+                           f"{phase.load_average:4.1f}")
                 if phase.problems() != "lost 0, duplicated 0":
                     out.append(f"    {name}: {phase.problems()}")
             for stage, (p50, _p95, p99) in self.half_stages.items():
@@ -307,6 +308,8 @@ class LatencyResult:
             name = phase.name + ("" if phase.generators == 1 else f", {phase.generators} generators")
             rows.append((f"one-way open loop {name}: offered / delivered",
                          f"{phase.offered:,.1f} / {phase.delivered_per_second:,.1f} msg/s"))
+            rows.append(("  machine busy / not ours / load avg",
+                         f"{phase.machine_busy:.0%} / {phase.not_ours_core_share:.0%} core / {phase.load_average:.1f}"))
             rows.append((f"  POST→202 p50/p99; POST→frame p50/p99",
                          f"{pct(http, 50):,.0f}/{pct(http, 99):,.0f}; "
                          + (f"{pct(frames, 50):,.0f}/{pct(frames, 99):,.0f} ms" if frames else "-")))
