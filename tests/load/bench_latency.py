@@ -161,6 +161,9 @@ class Phase:
             bits.append(f"rejected {dict(rejected)}")
         if late:
             bits.append(f"{late} sends > 5 ms late")
+        errors = [e for r in self.reports for e in r.errors]
+        if errors:
+            bits.append(f"{len(errors)} socket errors, e.g. {errors[0][:120]}")
         if any(r.timed_out for r in self.reports):
             bits.append("TIMED OUT waiting for frames")
         return ", ".join(bits)

@@ -99,6 +99,10 @@ class Generator:
         position = 0
         while True:
             try:
+                if ws is None:
+                    # Resume after what we saw: a missed frame is replayed, a seen one must not come again.
+                    ws = await connect(ws_url.replace("since=0", f"since={position}"),
+                                       additional_headers={"Authorization": f"Bearer {token}"}, compression=None)
                 async for raw in ws:
                     at = time.monotonic()
                     frame = json.loads(raw)
@@ -108,13 +112,11 @@ class Generator:
                     await ws.send(f'{{"type":"ack","position":{position}}}')
                     self._record(recipient, frame["message"], at)
                 return
-            except (ConnectionClosed, OSError) as e:
-                # Resume after what we saw: a missed frame is replayed, a seen one must not come again.
+            except (ConnectionClosed, OSError, asyncio.TimeoutError) as e:
                 self.report.errors.append(f"recipient {recipient}: {e!r}; reconnecting")
                 self.reconnects += 1
+                ws = None
                 await asyncio.sleep(0.2)
-                ws = await connect(ws_url.replace("since=0", f"since={position}"),
-                                   additional_headers={"Authorization": f"Bearer {token}"}, compression=None)
 
     def _record(self, recipient: int, message: dict, at: float) -> None:
         if not str(message.get("body", "")).startswith(self.spec.body_prefix):
