@@ -75,7 +75,7 @@ test-fast: $(TEST_STAMP) services
 	$(VENV)/bin/pytest tests/unit tests/integration $(PYTEST_ARGS)
 
 bench: $(TEST_STAMP) services
-	$(VENV)/bin/python -m tests.load.run_all
+	$(VENV)/bin/python -m tests.load.run_all $(BENCH_ARGS)
 
 clean:
 	rm -rf .pytest_cache .hypothesis build dist *.egg-info

@@ -1,18 +1,21 @@
 """`make bench`: the raw RabbitMQ baseline (publisher confirms per batch of
 100; a confirm per publish as a second line), the counts per message
 (statements, commits, publishes, Redis round trips, jobs per component;
-tests/load/bench_counts.py), the end-to-end one-way bench, the group chat
+tests/load/bench_counts.py), the end-to-end one-way bench (an asyncio load
+generator in processes of its own: the maximum in a closed loop, then the
+open-loop latency curve at shares of it; tests/load/bench_latency.py), the group chat
 bench (closed loop, then a fixed offered rate; tests/load/bench_chat.py) and the pipeline
 benchmarks (priority isolation, throughput scaling, recovery after kill -9;
 tests/load/bench_pipeline.py), in the same run on the same machine, and
-their ratios to the baseline.
+their ratios to the baseline. `make bench BENCH_ARGS="--only raw,oneway"` runs some parts.
 
 Not a test: it prints figures and exits 0 unless something crashed. Each
 bench removes its own database, vhost and processes in `finally`; SIGTERM
 is turned into SystemExit so those blocks run on `kill` too.
 
     .venv/bin/python -m tests.load.run_all [-n 20000] [--raw-single-messages 3000] [--counts-runs 5]
-        [-m 3000] [-r 50] [-c 16] [--only raw,counts,oneway,priority,scaling,recovery,chat]
+        [-r 50] [-c 16] [--max-seconds 15] [--levels 10,25,50,75] [--level-seconds 10]
+        [--only raw,counts,oneway,priority,scaling,recovery,chat]
         [--chat-seconds 20] [--chat-rate 10] [--chat-open-seconds 20]
         [--backlog 100000] [--scaling-jobs 5000] …
 """
@@ -28,7 +31,9 @@ from dataclasses import dataclass
 
 from tests.load import bench_chat, bench_pipeline
 from tests.load.bench_counts import CountsResult, run_counts
-from tests.load.bench_oneway import OnewayResult, add_arguments, config_from, pct, run_oneway
+from tests.load import bench_latency
+from tests.load.bench_latency import LatencyResult
+from tests.load.bench_oneway import add_arguments
 from tests.load.raw_rabbitmq import BATCH, CONFIRM_BATCH, SINGLE, RawResult, run_raw
 
 PARTS = ("raw", "counts", "oneway", *bench_pipeline.PARTS, "chat")
@@ -69,7 +74,7 @@ def _terminate(signum, _frame):
     raise SystemExit(128 + signum)
 
 
-def summary(raw: Baselines | None, counts: CountsResult | None, oneway: OnewayResult | None, priority=None,
+def summary(raw: Baselines | None, counts: CountsResult | None, oneway: LatencyResult | None, priority=None,
             scaling=None, recovery=None, chat=None) -> list[str]:
     rows = []
     batched = raw.batched if raw is not None else None
@@ -80,31 +85,11 @@ def summary(raw: Baselines | None, counts: CountsResult | None, oneway: OnewayRe
                  (f"raw RabbitMQ published, {batched.label}", f"{batched.published_per_second:,.0f} msg/s")]
     if single is not None:
         rows += [(f"raw RabbitMQ end to end, {single.label}", f"{single.end_to_end_per_second:,.0f} msg/s")]
-    if oneway is not None:
-        lat = oneway.latencies_ms()
-        integrity = oneway.integrity()
-        rows += [("Herald accepted (HTTP 202s)", f"{oneway.accepted_per_second:,.0f} msg/s"),
-                 ("Herald delivered (first 202 → last frame)", f"{oneway.delivered_per_second:,.0f} msg/s")]
-        if lat:
-            rows.append(("Herald latency 202→frame p50/p95/p99",
-                         f"{pct(lat, 50):,.0f} / {pct(lat, 95):,.0f} / {pct(lat, 99):,.0f} ms"))
-        rows.append(("frames lost / duplicated / foreign",
-                     f"{integrity['lost']} / {integrity['duplicated']} / {len(oneway.receivers.foreign)}"))
-        rows.append(("deliveries 'delivered' in the database",
-                     f"{oneway.db_status.get('delivered', 0)} / {oneway.accepted}"))
     if batched is not None or single is not None:
         rows.append(("machine CPU busy during the raw baseline (batch / per publish)",
                      " / ".join(f"{r.machine_busy:.0%}" if r else "-" for r in (batched, single))))
-    if oneway is not None and oneway.window_seconds:
-        rows.append(("machine CPU busy during the end-to-end run", f"{oneway.machine_busy:.0%}"))
     if oneway is not None:
-        for name, base in (("baseline (batched confirms)", batched), ("confirm per publish", single)):
-            if base is not None and base.end_to_end_per_second > 0:
-                rows.append((f"ratio delivered ÷ raw {name}",
-                             f"{oneway.delivered_per_second / base.end_to_end_per_second:.3f}"))
-                if base is batched:
-                    rows.append((f"ratio accepted ÷ raw {name}",
-                                 f"{oneway.accepted_per_second / base.end_to_end_per_second:.3f}"))
+        rows += oneway.summary_rows(batched)
     if counts is not None:
         rows += counts.summary_rows()
         if counts.error:
@@ -132,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(PARTS),
                         help=f"comma-separated parts to run (default: all): {','.join(PARTS)}")
     add_arguments(parser)
+    bench_latency.add_arguments(parser)
     bench_pipeline.add_arguments(parser)
     bench_chat.add_arguments(parser)
     args = parser.parse_args(argv)
@@ -166,8 +152,9 @@ def main(argv: list[str] | None = None) -> int:
             lambda: run_baselines(args.raw_messages, args.raw_single_messages))
         run("counts", f"\ncounts per message: {args.counts_runs} runs per scenario …",
             lambda: run_counts(args.counts_runs))
-        run("oneway", f"\none-way end to end: {args.messages} messages to {args.recipients} recipients "
-                      f"from {args.concurrency} threads …", lambda: run_oneway(config_from(args)))
+        run("oneway", f"\none-way end to end, asyncio load generator: maximum (closed loop, {args.concurrency} "
+                      f"in flight, {args.recipients} recipients), then open loop at {args.levels} % of it …",
+            lambda: bench_latency.run_latency(bench_latency.config_from(args)))
         run("chat", f"\ngroup chat: {bench_chat.SENDERS} senders closed loop for {args.chat_seconds:g} s, then "
                     f"{args.chat_rate:g} msg/s offered for {args.chat_open_seconds:g} s …",
             lambda: bench_chat.run_chat(bench_chat.config_from(args)))

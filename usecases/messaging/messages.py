@@ -54,10 +54,11 @@ def resolve_recipients(session: Session, targets: list[str | int], now: datetime
     if phones:
         ensure_phone_accounts(session, phones, now)
     wanted = ids + ([sender_id] if sender_id is not None else [])
-    condition = User.id.in_(wanted)
+    users = User.__table__  # Core: a column query needs no ORM compile step (edge CPU per request)
+    condition = users.c.id.in_(wanted)
     if phones:
-        condition = or_(condition, User.phone.in_(phones))
-    rows = session.execute(select(User.id, User.role, User.phone).where(condition)).all()
+        condition = or_(condition, users.c.phone.in_(phones))
+    rows = session.execute(select(users.c.id, users.c.role, users.c.phone).where(condition)).all()
     by_id = {row.id: row for row in rows}
     by_phone = {row.phone: row for row in rows if row.phone is not None}
     if sender_id is not None and sender_id not in by_id:
@@ -95,13 +96,19 @@ def accept_oneway(session: Session, *, sender_id: int, targets: list[str | int],
         InvalidPhoneNumber, RecipientNotFound: see resolve_recipients.
     """
     recipients = resolve_recipients(session, targets, now, sender_id=sender_id, region=region)
-    message_id = session.execute(insert(Message).values(
+    # The tables, not the mapped classes: an ORM-enabled INSERT goes through the
+    # bulk-persistence layer, about a fifth of this function's CPU, for the same SQL.
+    messages, deliveries = Message.__table__, Delivery.__table__
+    message_id = session.execute(insert(messages).values(
         sender_id=sender_id, kind="oneway", body=body, priority=priority,
         recipient_ids=[user.id for user in recipients], created_at=now, send_at=schedule.send_at,
-        expires_at=expires_at(now, schedule.send_at, schedule.ttl_seconds)).returning(Message.id)).scalar_one()
-    session.execute(insert(Delivery).values([
+        expires_at=expires_at(now, schedule.send_at, schedule.ttl_seconds)).returning(messages.c.id)).scalar_one()
+    # Rows as parameters, not a multi-row .values(): that form has no cache key and is compiled anew
+    # on every call (about 0.6 ms of edge CPU). With RETURNING, SQLAlchemy sends the rows as one
+    # multi-row INSERT ("insertmanyvalues"); without it psycopg would send one INSERT per row.
+    session.execute(insert(deliveries).returning(deliveries.c.id), [
         {"message_id": message_id, "recipient_id": user.id, "status": status.ACCEPTED, "accepted_at": now}
-        for user in recipients]))
+        for user in recipients])
     # The partition follows the (first) recipient so one user's jobs share a queue.
     scheduled = is_scheduled(now, schedule.send_at)
     spec = JobSpec(recipient_queue(priority, recipients[0].id, policy.partitions), DELIVERY_ACTORS[priority],
