@@ -14,7 +14,7 @@ from rabbitmq.probe import broker_answers
 from rabbitmq.publisher import BatchPublisher
 from realtime import make_presence, make_realtime
 from usecases.outbox import make_marker
-from usecases.ports import ChatPolicy, OutboxPolicy, Ports, PushPolicy, SignInPolicy
+from usecases.ports import ChatPolicy, OutboxPolicy, Ports, PushPolicy, SignInPolicy, WebhookPolicy
 from web import problems
 from web.admin.session import session_secret
 from web.auth import scope
@@ -22,6 +22,7 @@ from web.auth.sms import make_sms_sender
 from web.auth.tokens import TokenConfig
 from web.extensions import limiter, sock
 from web.presence import PresenceSweeper
+from web.webhook_hosts import resolve_host
 from web.resources import EdgeResources, SendLimits, SocketPolicy
 from web.ws.hub import Hub
 
@@ -44,7 +45,7 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
                   outbox=OutboxPolicy(settings.delivery_partitions, settings.outbox_sweep_after_seconds),
                   chat=ChatPolicy(settings.group_member_limit, settings.edit_window_seconds,
                                   settings.max_body_chars, settings.typing_ttl_seconds),
-                  push=PushPolicy(settings.push_enabled))
+                  push=PushPolicy(settings.push_enabled), webhooks=webhook_policy(settings))
     app.extensions["herald"] = _resources(settings, ports, depths or _queue_depths(settings))
     problems.init_app(app)
     scope.init_app(app)  # before any view: scoped tokens reach only their endpoints
@@ -67,6 +68,13 @@ def _configure(app: Flask, settings: Settings) -> None:
     )
 
 
+def webhook_policy(settings: Settings) -> WebhookPolicy:
+    return WebhookPolicy(settings.webhook_allow_http, settings.webhook_allow_private,
+                         settings.webhook_timeout_seconds, settings.webhook_first_delay_seconds,
+                         settings.webhook_max_delay_seconds, settings.webhook_window_seconds,
+                         stall_seconds=settings.webhook_stall_seconds)
+
+
 def _resources(settings: Settings, ports: Ports, depths) -> EdgeResources:
     """What views and sockets read: ports, hub, token and SMS configuration, policies."""
     return EdgeResources(
@@ -80,7 +88,8 @@ def _resources(settings: Settings, ports: Ports, depths) -> EdgeResources:
         sign_in=SignInPolicy(settings.otp_ttl_seconds, settings.otp_max_attempts,
                              settings.refresh_token_ttl_seconds, otp_pepper=settings.jwt_secret),
         limits=SendLimits(settings.max_recipients, settings.max_body_chars, settings.backpressure_depth,
-                          settings.backpressure_hard_depth))
+                          settings.backpressure_hard_depth),
+        resolve_host=resolve_host)
 
 
 def _rabbitmq_publisher(settings: Settings, sessions) -> BatchPublisher:
@@ -100,9 +109,9 @@ def _register_blueprints(app: Flask) -> None:
     from web.blueprints import admin_api, admin_pages, apidocs, auth, conversations, devices, messages, ops, ws
     from web.blueprints import presence, privacy
     from web.blueprints import conversation_members, conversation_messages, conversation_status
-    from web.blueprints import blocks, message_changes, reactions
+    from web.blueprints import blocks, message_changes, reactions, webhooks
 
     for module in (ops, apidocs, auth, messages, conversations, ws, devices, admin_api, admin_pages,
                    presence, privacy, conversation_messages, conversation_members, conversation_status,
-                   message_changes, reactions, blocks):
+                   message_changes, reactions, blocks, webhooks):
         app.register_blueprint(module.bp)

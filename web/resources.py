@@ -59,6 +59,7 @@ class EdgeResources:
     limits: SendLimits = SendLimits()
     sockets: SocketPolicy = SocketPolicy()
     presence_sweeper: "PresenceSweeper | None" = None  # started by the first socket
+    resolve_host: Callable[[str], list[str]] = lambda host: []  # webhook hosts (web.webhook_hosts)
 
 
 def resources() -> EdgeResources:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from db.sql import update_rows
 from usecases.messaging.stream import message_payload, set_last_positions
 from usecases.operations.dead_letters import record_unplaceable
+from usecases.webhooks.status_events import StatusChange, report_changes, webhooked
 from db.models import Delivery, Device, Message, Stream, User
 from pipeline import status
 from pipeline.schedule import is_expired
@@ -50,7 +51,7 @@ _UNPLACEABLE = object()
 
 
 def position_pending(session: Session, last: dict[int, int], up_to_message_id: int,
-                     now: datetime) -> list[Positioned]:
+                     now: datetime, changes: list[StatusChange] | None = None) -> list[Positioned]:
     """Give every unpositioned delivery of the recipients up to this message a
     stream position, in acceptance (message id) order per recipient, and
     mark it sent. `last` is {recipient: last position} of the recipients'
@@ -68,8 +69,11 @@ def position_pending(session: Session, last: dict[int, int], up_to_message_id: i
     (record_unplaceable) rather than failing the job, which would hold back
     every other message of the recipient until they all were dead letters.
     A chat message's copy in its own sender's stream (for their other
-    devices) is `read` as it is placed: it needs no receipt.
+    devices) is `read` as it is placed: it needs no receipt. One-way
+    deliveries whose sender has a webhook endpoint append their change to
+    `changes` (the caller writes the events, same transaction).
     """
+    changes = [] if changes is None else changes
     last = dict(last)
     payloads: dict[int, object] = {}
     placed, expired = [], []
@@ -79,7 +83,10 @@ def position_pending(session: Session, last: dict[int, int], up_to_message_id: i
             payloads[message.id] = _evaluate(session, message, now)
         payload = payloads[message.id]
         if payload is _UNPLACEABLE:
-            continue
+            continue  # its dead letter fails (and reports) its deliveries
+        if message.webhooked:
+            changes.append(StatusChange(message.id, recipient_id, status.EXPIRED if payload is None else status.SENT,
+                                        now, message.requeues))
         if payload is None:
             expired.append(delivery_id)
             continue
@@ -127,7 +134,7 @@ def _pending(session: Session, recipient_ids: list[int], up_to_message_id: int, 
     rows = session.execute(
         select(Delivery.id.label("delivery_id"), Delivery.recipient_id,
                select(Device.id).where(Device.user_id == Delivery.recipient_id).exists().label("has_device"),
-               *_MESSAGE_COLUMNS)
+               Delivery.requeues, webhooked(Delivery.message_id).label("webhooked"), *_MESSAGE_COLUMNS)
         .join(Message, Message.id == Delivery.message_id)
         .join(User, User.id == Message.sender_id)
         .where(Delivery.recipient_id.in_(recipient_ids), Delivery.position.is_(None),
@@ -142,10 +149,16 @@ def _pending(session: Session, recipient_ids: list[int], up_to_message_id: int, 
 def expire_overdue(session: Session, now: datetime) -> int:
     """Undelivered deliveries of expired messages become `expired` (never delivered after)."""
     expired = select(Message.id).where(Message.expires_at <= now)
-    return session.execute(
-        update(Delivery).where(Delivery.message_id.in_(expired),
-                               Delivery.status.in_(status.predecessors(status.EXPIRED)))
-        .values(status=status.EXPIRED, expired_at=now)).rowcount
+    deliveries = Delivery.__table__
+    rows = session.execute(
+        update(deliveries).where(deliveries.c.message_id.in_(expired),
+                                 deliveries.c.status.in_(status.predecessors(status.EXPIRED)))
+        .values(status=status.EXPIRED, expired_at=now)
+        .returning(deliveries.c.message_id, deliveries.c.recipient_id, deliveries.c.requeues,
+                   webhooked(deliveries.c.message_id).label("webhooked"))).all()
+    report_changes(session, [StatusChange(row.message_id, row.recipient_id, status.EXPIRED, now, row.requeues)
+                             for row in rows if row.webhooked], now)
+    return len(rows)
 
 
 def mark_delivered(session: Session, user_id: int, up_to_position: int, now: datetime,
@@ -156,7 +169,8 @@ def mark_delivered(session: Session, user_id: int, up_to_position: int, now: dat
 
 
 def mark_delivered_with_receipts(session: Session, user_id: int, up_to_position: int, now: datetime,
-                                 conversation_id: int | None = None) -> tuple[list[int], dict[int, int]]:
+                                 conversation_id: int | None = None,
+                                 changes: list[StatusChange] | None = None) -> tuple[list[int], dict[int, int]]:
     """`mark_delivered`, and for the chat messages it marked (not the user's
     own): conversation → highest seq, what the senders' receipts say.
 
@@ -166,6 +180,8 @@ def mark_delivered_with_receipts(session: Session, user_id: int, up_to_position:
     UPDATE (a CTE read by an InitPlan), so the stream row is locked before the
     scan of the deliveries starts, and returns its messages' conversation and
     seq (UPDATE … FROM messages). SQLite: three statements, in-process.
+    Each row also says whether its sender has a webhook endpoint; those
+    changes are appended to `changes` (the caller writes their events).
     """
     postgres = session.get_bind().dialect.name == "postgresql"
     greatest = func.greatest if postgres else func.max
@@ -184,15 +200,22 @@ def mark_delivered_with_receipts(session: Session, user_id: int, up_to_position:
                                           deliveries.c.status.in_(status.predecessors(status.DELIVERED)),
                                           *_in_conversation(conversation_id))
                  .values(status=status.DELIVERED, delivered_at=now))
+    hooked = webhooked(deliveries.c.message_id).label("webhooked")
     if not postgres:
-        ids = list(session.execute(statement.returning(deliveries.c.message_id)).scalars())
+        marked = session.execute(statement.returning(deliveries.c.message_id, deliveries.c.requeues, hooked)).all()
+        ids = [row.message_id for row in marked]
         rows = session.execute(select(messages.c.id, messages.c.conversation_id, messages.c.seq,
                                       messages.c.sender_id).where(messages.c.id.in_(ids))).all() if ids else []
     else:
-        rows = session.execute(statement.where(deliveries.c.message_id == messages.c.id).add_cte(acked).returning(
-            deliveries.c.message_id.label("id"), messages.c.conversation_id, messages.c.seq,
-            messages.c.sender_id)).all()
+        rows = marked = session.execute(statement.where(deliveries.c.message_id == messages.c.id).add_cte(acked)
+                                        .returning(deliveries.c.message_id.label("id"), messages.c.conversation_id,
+                                                   messages.c.seq, messages.c.sender_id, deliveries.c.requeues,
+                                                   hooked)).all()
         ids = [row.id for row in rows]
+    if changes is not None:
+        changes.extend(StatusChange(message_id, user_id, status.DELIVERED, now, requeues)
+                       for message_id, requeues, flagged in ((r[0], r.requeues, r.webhooked) for r in marked)
+                       if flagged)
     upto: dict[int, int] = {}
     for row in rows:
         if row.conversation_id is not None and row.sender_id != user_id:
@@ -201,15 +224,24 @@ def mark_delivered_with_receipts(session: Session, user_id: int, up_to_position:
 
 
 def mark_read(session: Session, user_id: int, up_to_position: int, now: datetime,
-              conversation_id: int | None = None) -> int:
-    """A read marker: everything up to the position was read (and so delivered)."""
-    result = session.execute(
-        update(Delivery).where(Delivery.recipient_id == user_id, Delivery.position <= up_to_position,
-                               Delivery.status.in_(status.predecessors(status.READ)),
-                               *_in_conversation(conversation_id))
-        .values(status=status.READ, read_at=now,
-                delivered_at=func.coalesce(Delivery.delivered_at, now)))
-    return result.rowcount
+              conversation_id: int | None = None, changes: list[StatusChange] | None = None) -> int:
+    """A read marker: everything up to the position was read (and so
+    delivered); how many deliveries it marked. Changes of senders with a
+    webhook endpoint go to `changes`; a delivery that was never `delivered`
+    reports both steps (its delivered_at is set to now here)."""
+    deliveries = Delivery.__table__
+    rows = session.execute(
+        update(deliveries).where(deliveries.c.recipient_id == user_id, deliveries.c.position <= up_to_position,
+                                 deliveries.c.status.in_(status.predecessors(status.READ)),
+                                 *_in_conversation(conversation_id))
+        .values(status=status.READ, read_at=now, delivered_at=func.coalesce(deliveries.c.delivered_at, now))
+        .returning(deliveries.c.message_id, deliveries.c.delivered_at, deliveries.c.requeues,
+                   webhooked(deliveries.c.message_id).label("webhooked"))).all()
+    if changes is not None:
+        changes.extend(StatusChange(row.message_id, user_id, status.READ, now, row.requeues,
+                                    skipped_delivered=row.delivered_at == now)
+                       for row in rows if row.webhooked)
+    return len(rows)
 
 
 def _in_conversation(conversation_id: int | None) -> list:

@@ -20,6 +20,7 @@ from db.models import DeadLetter, Delivery, Message, Outbox
 from pipeline import status
 from pipeline.contract import DELIVERY_ACTORS, NORMAL, delivery_queue
 from pipeline.failures import error_text
+from usecases.webhooks.status_events import StatusChange, report_changes, webhooked
 
 DEAD, REQUEUED, DISCARDED = "dead", "requeued", "discarded"
 # Deliveries a dead letter failed carry this prefix in last_error, so a
@@ -109,7 +110,12 @@ def message_of(session: Session, actor_name: str, args: list) -> Message | None:
 def _fail_unplaced(session: Session, message_id: int, reason: str, now: datetime) -> None:
     # Only deliveries without a stream position: a placed one is in the
     # recipient's stream already (another job's catch-up, D2) and arrives.
-    session.execute(update(Delivery).where(
-        Delivery.message_id == message_id, Delivery.position.is_(None),
-        Delivery.status.in_(status.predecessors(status.FAILED)))
-        .values(status=status.FAILED, failed_at=now, last_error=reason))
+    deliveries = Delivery.__table__
+    rows = session.execute(update(deliveries).where(
+        deliveries.c.message_id == message_id, deliveries.c.position.is_(None),
+        deliveries.c.status.in_(status.predecessors(status.FAILED)))
+        .values(status=status.FAILED, failed_at=now, last_error=reason)
+        .returning(deliveries.c.recipient_id, deliveries.c.requeues,
+                   webhooked(deliveries.c.message_id).label("webhooked"))).all()
+    report_changes(session, [StatusChange(message_id, row.recipient_id, status.FAILED, now, row.requeues)
+                             for row in rows if row.webhooked], now)

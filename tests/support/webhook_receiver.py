@@ -1,0 +1,101 @@
+"""A local webhook receiver on a thread: records every POST (body, headers,
+arrival time) and answers as the test says — 2xx, 500 for a while, or not
+at all for a while (a hang)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from pipeline.webhook_signing import HEADER, verify
+
+
+@dataclass
+class Received:
+    body: bytes
+    signature: str
+    at: float
+
+    @property
+    def event(self) -> dict:
+        return json.loads(self.body)
+
+
+@dataclass
+class Receiver:
+    """`fail_next` answers 500 that many times; `hang_next` answers nothing
+    for `hang_seconds` that many times; `fail_until` answers 500 until then."""
+
+    server: ThreadingHTTPServer | None = None
+    received: list[Received] = field(default_factory=list)
+    fail_next: int = 0
+    fail_until: float = 0.0
+    hang_next: int = 0
+    hang_seconds: float = 2.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+
+    def answer(self) -> tuple[int, float]:
+        """The status to answer and how long to wait first."""
+        with self.lock:
+            if self.hang_next:
+                self.hang_next -= 1
+                return 200, self.hang_seconds
+            if self.fail_next:
+                self.fail_next -= 1
+                return 500, 0.0
+            if time.monotonic() < self.fail_until:
+                return 500, 0.0
+            return 200, 0.0
+
+    def accepted(self) -> list[dict]:
+        """Events taken (2xx, late ones too), de-duplicated by event id, in arrival order."""
+        seen, events = set(), []
+        for item in self.received:
+            event = item.event
+            if event["id"] not in seen:
+                seen.add(event["id"])
+                events.append(event)
+        return events
+
+    def verified(self, secret: str) -> bool:
+        now = int(time.time())
+        return all(verify(item.signature, secret, item.body, now) for item in self.received)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def start_receiver() -> Receiver:
+    receiver = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            status, wait = receiver.answer()
+            if wait:
+                time.sleep(wait)
+            if status < 300:  # a hung answer was processed too: the sender retries it (at-least-once)
+                with receiver.lock:
+                    receiver.received.append(Received(body, self.headers.get(HEADER, ""), time.monotonic()))
+            try:
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            except OSError:
+                pass  # the sender gave up waiting (a hang)
+
+        def log_message(self, *args):
+            pass
+
+    receiver.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    receiver.server.daemon_threads = True
+    threading.Thread(target=receiver.server.serve_forever, daemon=True).start()
+    return receiver
