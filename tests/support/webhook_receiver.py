@@ -35,6 +35,8 @@ class Receiver:
     fail_until: float = 0.0
     hang_next: int = 0
     hang_seconds: float = 2.0
+    hang_on: set[int] = field(default_factory=set)  # request numbers (1, 2, …) that hang
+    started: int = 0  # requests begun
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -44,6 +46,9 @@ class Receiver:
     def answer(self) -> tuple[int, float]:
         """The status to answer and how long to wait first."""
         with self.lock:
+            self.started += 1
+            if self.started in self.hang_on:
+                return 200, self.hang_seconds
             if self.hang_next:
                 self.hang_next -= 1
                 return 200, self.hang_seconds
@@ -99,3 +104,16 @@ def start_receiver() -> Receiver:
     receiver.server.daemon_threads = True
     threading.Thread(target=receiver.server.serve_forever, daemon=True).start()
     return receiver
+
+
+def events_in_creation_order(sessions) -> list[str]:
+    """The public ids of every webhook event, in the order they were written
+    (the order an endpoint must receive them), first copies only."""
+    from sqlalchemy import select
+
+    from db.engine import UnitOfWork
+    from db.models import WebhookEvent
+
+    with UnitOfWork(sessions) as uow:
+        ids = uow.session.scalars(select(WebhookEvent.public_id).order_by(WebhookEvent.id)).all()
+    return list(dict.fromkeys(ids))

@@ -36,7 +36,9 @@ from usecases.outbox import write_jobs
 from usecases.ports import Ports, WebhookAnswer, WebhookClient, WebhookPolicy
 from usecases.webhooks.status_events import DELIVERED, FAILED, PENDING
 
-LEASE_MARGIN = timedelta(seconds=30)
+# A POST takes at most about twice the timeout (connect, then the answer);
+# a dispatcher killed mid-send frees its endpoint when the lease runs out.
+LEASE_MARGIN = timedelta(seconds=5)
 MAX_ERROR_CHARS = 500
 
 
@@ -86,7 +88,7 @@ def _next(session: Session, endpoint_id: int, held: datetime | None, now: dateti
           policy: WebhookPolicy) -> _Step | None:
     """Take (or renew) the lease and read the head event; None — lease let
     go or never taken — when there is nothing due or another holds it."""
-    lease = now + timedelta(seconds=policy.timeout_seconds) + LEASE_MARGIN
+    lease = now + timedelta(seconds=2 * policy.timeout_seconds) + LEASE_MARGIN
     free = or_(WebhookEndpoint.lease_until.is_(None), WebhookEndpoint.lease_until <= now)
     mine = WebhookEndpoint.lease_until == held if held is not None else free
     endpoint = session.execute(

@@ -1,0 +1,209 @@
+"""Status webhooks end to end in this process: real PostgreSQL, a real HTTP
+receiver on a thread, the real requests client; the outbox pump plays the
+publisher, the sweeper and the webhooks worker (tests/e2e runs the real
+worker). Every status change arrives exactly once after de-duplication by
+event id, per endpoint in order, never going back, signed."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import select
+
+from db.engine import UnitOfWork
+from db.models import WebhookEvent
+from pipeline.webhook_signing import verify
+from tests.integration.webhook_support import WEBHOOK_ENV, now, pump
+from tests.support.webhook_receiver import events_in_creation_order, start_receiver
+from usecases.messaging.acks import record_acks
+from usecases.messaging.deliver import deliver_message
+from workers.webhook_http import RequestsWebhookClient
+
+
+@pytest.fixture
+def env(env):
+    return {**env, **WEBHOOK_ENV}
+
+
+@pytest.fixture
+def business(auth):
+    return auth.user("business", username="acme", name="Acme")
+
+
+@pytest.fixture
+def receiver():
+    receiver = start_receiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def ports(app):
+    return app.extensions["herald"].ports
+
+
+@pytest.fixture
+def http():
+    return RequestsWebhookClient(fail_max=1000)
+
+
+def endpoint_for(client, auth, owner, receiver) -> dict:
+    answer = client.post("/v1/webhooks", json={"url": receiver.url, "events": ["message.status"]},
+                         headers=auth.headers(owner))
+    assert answer.status_code == 201
+    return answer.json
+
+
+def send(client, auth, sender, recipients, body="hi") -> int:
+    answer = client.post("/v1/messages", json={"to": [r.id for r in recipients], "body": body},
+                         headers=auth.headers(sender))
+    assert answer.status_code == 202
+    return answer.json["id"]
+
+
+def statuses(events) -> dict:
+    """(message, recipient) → the statuses in arrival order."""
+    seen: dict = {}
+    for event in events:
+        if event["type"] == "message.status":
+            key = (event["data"]["message_id"], event["data"]["recipient"]["user_id"])
+            seen.setdefault(key, []).append((event["sequence"], event["data"]["status"]))
+    return seen
+
+
+def test_each_status_change_arrives_once_in_order_signed(client, auth, business, receiver, ports, http):
+    endpoint = endpoint_for(client, auth, business, receiver)
+    somchai, malee = auth.user("mobile"), auth.user("mobile")
+    first = send(client, auth, business, [somchai, malee])
+    second = send(client, auth, business, [somchai])
+    deliver_message(ports, second, now())  # places both for somchai, in order
+    deliver_message(ports, first, now())  # and the first for malee
+    record_acks(ports, somchai.id, 2, 0, now())  # both delivered
+    record_acks(ports, somchai.id, 0, 2, now())  # both read
+    record_acks(ports, malee.id, 0, 1, now())  # read without an ack: delivered is reported too
+    pump(ports, http)
+    assert receiver.verified(endpoint["secret"])
+    events = receiver.accepted()
+    assert statuses(events) == {
+        (first, somchai.id): [(1, "sent"), (2, "delivered"), (3, "read")],
+        (second, somchai.id): [(1, "sent"), (2, "delivered"), (3, "read")],
+        (first, malee.id): [(1, "sent"), (2, "delivered"), (3, "read")],
+    }
+    assert len(events) == len(receiver.received) == 9
+    assert [e["id"] for e in events] == events_in_creation_order(ports.sessions)
+    sample = events[0]
+    assert sample["id"].startswith("evt_") and sample["data"]["recipient"]["phone"] == somchai.phone
+    assert set(sample) == {"id", "type", "created_at", "sequence", "data"}
+    assert set(sample["data"]) == {"message_id", "recipient", "status", "at"}
+
+
+def test_a_message_from_a_sender_without_endpoint_makes_no_event(client, auth, business, ports, sessions):
+    somchai = auth.user("mobile")
+    message = send(client, auth, business, [somchai])
+    deliver_message(ports, message, now())
+    record_acks(ports, somchai.id, 1, 1, now())
+    with UnitOfWork(sessions) as uow:
+        assert uow.session.scalars(select(WebhookEvent)).all() == []
+
+
+def test_a_receiver_answering_500_for_a_while_holds_back_its_events_then_gets_them_all_in_order(
+        client, auth, business, receiver, ports, http):
+    endpoint = endpoint_for(client, auth, business, receiver)
+    users = [auth.user("mobile") for _ in range(3)]
+    receiver.fail_until = time.monotonic() + 0.6
+    messages = [send(client, auth, business, users, body=f"m{n}") for n in range(3)]
+    deliver_message(ports, messages[-1], now())
+    for user in users:
+        record_acks(ports, user.id, 3, 0, now())
+    pump(ports, http, until=lambda: len(receiver.accepted()) == 18)
+    events = receiver.accepted()
+    assert len(events) == 18 == len(receiver.received)  # 9 sent + 9 delivered, none twice
+    assert [e["id"] for e in events] == events_in_creation_order(ports.sessions)
+    for sequence in statuses(events).values():
+        assert sequence == [(1, "sent"), (2, "delivered")]
+    attempts = client.get(f"/v1/webhooks/{endpoint['id']}/deliveries?limit=100",
+                          headers=auth.headers(business)).json["items"]
+    failures = [a for a in attempts if a["status_code"] == 500]
+    assert failures and all(a["error"] == "answered 500" for a in failures)
+    assert {a["event_id"] for a in failures} <= {events[0]["id"]}  # only the head event was tried while failing
+    shown = client.get(f"/v1/webhooks/{endpoint['id']}", headers=auth.headers(business)).json
+    assert shown["last_error"] == "answered 500" and shown["oldest_pending_event"] is None
+
+
+def test_a_receiver_that_hangs_times_out_and_the_event_is_sent_again(client, auth, business, receiver, ports,
+                                                                      http):
+    endpoint = endpoint_for(client, auth, business, receiver)
+    receiver.hang_next, receiver.hang_seconds = 1, 1.0
+    somchai = auth.user("mobile")
+    message = send(client, auth, business, [somchai])
+    deliver_message(ports, message, now())
+    record_acks(ports, somchai.id, 1, 0, now())
+    pump(ports, http, until=lambda: len(receiver.received) >= 3)
+    time.sleep(1.0)  # let the hung request finish on the receiver's side
+    events = receiver.accepted()
+    assert [(e["data"]["status"], e["sequence"]) for e in events] == [("sent", 1), ("delivered", 2)]
+    assert len(receiver.received) == 3  # the hung `sent` was processed and sent again: same id
+    attempts = client.get(f"/v1/webhooks/{endpoint['id']}/deliveries",
+                          headers=auth.headers(business)).json["items"]
+    assert attempts[-1]["error"] == "no answer within 0.5 s" and attempts[-1]["status_code"] is None
+
+
+def test_during_a_rotation_both_secrets_verify(client, auth, business, receiver, ports, http):
+    endpoint = endpoint_for(client, auth, business, receiver)
+    old = endpoint["secret"]
+    new = client.post(f"/v1/webhooks/{endpoint['id']}/rotate-secret", headers=auth.headers(business)).json["secret"]
+    assert client.post(f"/v1/webhooks/{endpoint['id']}/test", headers=auth.headers(business)).status_code == 202
+    pump(ports, http)
+    (ping,) = receiver.received
+    assert ping.event["type"] == "ping" and ping.signature.count("v1=") == 2
+    assert verify(ping.signature, old, ping.body, int(time.time()))
+    assert verify(ping.signature, new, ping.body, int(time.time()))
+    assert not verify(ping.signature, "whsec_other", ping.body, int(time.time()))
+    assert not verify(ping.signature, new, ping.body + b" ", int(time.time()))
+    assert not verify(ping.signature, new, ping.body, int(time.time()) + 301)  # outside the 5-minute tolerance
+
+
+def test_a_redelivery_sends_the_same_event_again_after_the_others(client, auth, business, receiver, ports, http):
+    endpoint = endpoint_for(client, auth, business, receiver)
+    headers = auth.headers(business)
+    ping = client.post(f"/v1/webhooks/{endpoint['id']}/test", headers=headers).json
+    refused = client.post(f"/v1/webhooks/{endpoint['id']}/deliveries/{ping['id']}/redeliver", headers=headers)
+    assert (refused.status_code, refused.json["code"]) == (409, "webhook_event_pending")
+    pump(ports, http)
+    again = client.post(f"/v1/webhooks/{endpoint['id']}/deliveries/{ping['id']}/redeliver", headers=headers)
+    assert again.status_code == 202 and again.json["id"] == ping["id"]
+    pump(ports, http)
+    assert [r.event["id"] for r in receiver.received] == [ping["id"], ping["id"]]
+    assert receiver.received[0].body == receiver.received[1].body
+    missing = client.post(f"/v1/webhooks/{endpoint['id']}/deliveries/evt_nope/redeliver", headers=headers)
+    assert missing.status_code == 404
+
+
+def test_after_the_window_the_event_fails_and_the_endpoint_is_disabled(client, auth, business, receiver, app,
+                                                                       http):
+    from dataclasses import replace
+    ports = app.extensions["herald"].ports
+    ports = replace(ports, webhooks=replace(ports.webhooks, window_seconds=0.3))
+    endpoint = endpoint_for(client, auth, business, receiver)
+    receiver.fail_until = time.monotonic() + 60
+    client.post(f"/v1/webhooks/{endpoint['id']}/test", headers=auth.headers(business))
+    pump(ports, http, until=lambda: not client.get(f"/v1/webhooks/{endpoint['id']}",
+                                                   headers=auth.headers(business)).json["enabled"])
+    shown = client.get(f"/v1/webhooks/{endpoint['id']}", headers=auth.headers(business)).json
+    assert shown["enabled"] is False and "failed for 0.3 s" in shown["disabled_reason"]
+    assert shown["last_error"] == "answered 500" and shown["oldest_pending_event"] is None
+    with UnitOfWork(ports.sessions) as uow:
+        assert uow.session.scalars(select(WebhookEvent.state)).all() == ["failed"]
+
+
+def test_an_address_that_turned_private_is_not_called(client, auth, business, receiver, app, http):
+    from dataclasses import replace
+    ports = app.extensions["herald"].ports
+    endpoint = endpoint_for(client, auth, business, receiver)
+    client.post(f"/v1/webhooks/{endpoint['id']}/test", headers=auth.headers(business))
+    strict = replace(ports, webhooks=replace(ports.webhooks, allow_private=False))
+    pump(strict, http, rounds=1)
+    assert receiver.received == []
+    attempts = client.get(f"/v1/webhooks/{endpoint['id']}/deliveries", headers=auth.headers(business)).json
+    assert "private or reserved address (127.0.0.1)" in attempts["items"][0]["error"]
