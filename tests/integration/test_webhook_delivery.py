@@ -62,6 +62,21 @@ def send(client, auth, sender, recipients, body="hi") -> int:
     return answer.json["id"]
 
 
+def fits_the_document(events: list[dict], schema: str) -> None:
+    """The bodies sent are the ones web/openapi.yaml describes."""
+    from openapi_schema_validator import OAS30Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT4
+
+    from web.blueprints.apidocs import spec
+
+    document = spec()
+    registry = Registry().with_resource("urn:spec", Resource.from_contents(document, default_specification=DRAFT4))
+    validator = OAS30Validator({"$ref": f"urn:spec#/components/schemas/{schema}"}, registry=registry)
+    for event in events:
+        assert [e.message for e in validator.iter_errors(event)] == [], event
+
+
 def statuses(events) -> dict:
     """(message, recipient) → the statuses in arrival order."""
     seen: dict = {}
@@ -92,6 +107,7 @@ def test_each_status_change_arrives_once_in_order_signed(client, auth, business,
     }
     assert len(events) == len(receiver.received) == 9
     assert [e["id"] for e in events] == events_in_creation_order(ports.sessions)
+    fits_the_document(events, "MessageStatusEvent")
     sample = events[0]
     assert sample["id"].startswith("evt_") and sample["data"]["recipient"]["phone"] == somchai.phone
     assert set(sample) == {"id", "type", "created_at", "sequence", "data"}
@@ -157,6 +173,7 @@ def test_during_a_rotation_both_secrets_verify(client, auth, business, receiver,
     pump(ports, http)
     (ping,) = receiver.received
     assert ping.event["type"] == "ping" and ping.signature.count("v1=") == 2
+    fits_the_document([ping.event], "PingEvent")
     assert verify(ping.signature, old, ping.body, int(time.time()))
     assert verify(ping.signature, new, ping.body, int(time.time()))
     assert not verify(ping.signature, "whsec_other", ping.body, int(time.time()))
