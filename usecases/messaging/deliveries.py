@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from db.sql import update_rows
 from usecases.messaging.stream import message_payload, set_last_positions
 from usecases.operations.dead_letters import record_unplaceable
-from usecases.webhooks.status_events import StatusChange, report_changes, webhooked
+from usecases.webhooks.status_events import StatusChange, report_changes, returning_flagged, webhooked
 from db.models import Delivery, Device, Message, Stream, User
 from pipeline import status
 from pipeline.schedule import is_expired
@@ -150,12 +150,10 @@ def expire_overdue(session: Session, now: datetime) -> int:
     """Undelivered deliveries of expired messages become `expired` (never delivered after)."""
     expired = select(Message.id).where(Message.expires_at <= now)
     deliveries = Delivery.__table__
-    rows = session.execute(
-        update(deliveries).where(deliveries.c.message_id.in_(expired),
-                                 deliveries.c.status.in_(status.predecessors(status.EXPIRED)))
-        .values(status=status.EXPIRED, expired_at=now)
-        .returning(deliveries.c.message_id, deliveries.c.recipient_id, deliveries.c.requeues,
-                   webhooked(deliveries.c.message_id).label("webhooked"))).all()
+    rows = returning_flagged(session, update(deliveries).where(
+        deliveries.c.message_id.in_(expired), deliveries.c.status.in_(status.predecessors(status.EXPIRED)))
+        .values(status=status.EXPIRED, expired_at=now),
+        deliveries.c.message_id, deliveries.c.message_id, deliveries.c.recipient_id, deliveries.c.requeues)
     report_changes(session, [StatusChange(row.message_id, row.recipient_id, status.EXPIRED, now, row.requeues)
                              for row in rows if row.webhooked], now)
     return len(rows)
@@ -200,22 +198,21 @@ def mark_delivered_with_receipts(session: Session, user_id: int, up_to_position:
                                           deliveries.c.status.in_(status.predecessors(status.DELIVERED)),
                                           *_in_conversation(conversation_id))
                  .values(status=status.DELIVERED, delivered_at=now))
-    hooked = webhooked(deliveries.c.message_id).label("webhooked")
     if not postgres:
-        marked = session.execute(statement.returning(deliveries.c.message_id, deliveries.c.requeues, hooked)).all()
+        marked = returning_flagged(session, statement, deliveries.c.message_id, deliveries.c.message_id,
+                                   deliveries.c.requeues)
         ids = [row.message_id for row in marked]
         rows = session.execute(select(messages.c.id, messages.c.conversation_id, messages.c.seq,
                                       messages.c.sender_id).where(messages.c.id.in_(ids))).all() if ids else []
     else:
         rows = marked = session.execute(statement.where(deliveries.c.message_id == messages.c.id).add_cte(acked)
-                                        .returning(deliveries.c.message_id.label("id"), messages.c.conversation_id,
+                                        .returning(deliveries.c.message_id, messages.c.conversation_id,
                                                    messages.c.seq, messages.c.sender_id, deliveries.c.requeues,
-                                                   hooked)).all()
-        ids = [row.id for row in rows]
+                                                   webhooked(deliveries.c.message_id).label("webhooked"))).all()
+        ids = [row.message_id for row in rows]
     if changes is not None:
-        changes.extend(StatusChange(message_id, user_id, status.DELIVERED, now, requeues)
-                       for message_id, requeues, flagged in ((r[0], r.requeues, r.webhooked) for r in marked)
-                       if flagged)
+        changes.extend(StatusChange(row.message_id, user_id, status.DELIVERED, now, row.requeues)
+                       for row in marked if row.webhooked)
     upto: dict[int, int] = {}
     for row in rows:
         if row.conversation_id is not None and row.sender_id != user_id:
@@ -230,13 +227,11 @@ def mark_read(session: Session, user_id: int, up_to_position: int, now: datetime
     webhook endpoint go to `changes`; a delivery that was never `delivered`
     reports both steps (its delivered_at is set to now here)."""
     deliveries = Delivery.__table__
-    rows = session.execute(
-        update(deliveries).where(deliveries.c.recipient_id == user_id, deliveries.c.position <= up_to_position,
-                                 deliveries.c.status.in_(status.predecessors(status.READ)),
-                                 *_in_conversation(conversation_id))
-        .values(status=status.READ, read_at=now, delivered_at=func.coalesce(deliveries.c.delivered_at, now))
-        .returning(deliveries.c.message_id, deliveries.c.delivered_at, deliveries.c.requeues,
-                   webhooked(deliveries.c.message_id).label("webhooked"))).all()
+    rows = returning_flagged(session, update(deliveries).where(
+        deliveries.c.recipient_id == user_id, deliveries.c.position <= up_to_position,
+        deliveries.c.status.in_(status.predecessors(status.READ)), *_in_conversation(conversation_id))
+        .values(status=status.READ, read_at=now, delivered_at=func.coalesce(deliveries.c.delivered_at, now)),
+        deliveries.c.message_id, deliveries.c.message_id, deliveries.c.delivered_at, deliveries.c.requeues)
     if changes is not None:
         changes.extend(StatusChange(row.message_id, user_id, status.READ, now, row.requeues,
                                     skipped_delivered=row.delivered_at == now)

@@ -20,7 +20,7 @@ from db.models import DeadLetter, Delivery, Message, Outbox
 from pipeline import status
 from pipeline.contract import DELIVERY_ACTORS, NORMAL, delivery_queue
 from pipeline.failures import error_text
-from usecases.webhooks.status_events import StatusChange, report_changes, webhooked
+from usecases.webhooks.status_events import StatusChange, report_changes, returning_flagged
 
 DEAD, REQUEUED, DISCARDED = "dead", "requeued", "discarded"
 # Deliveries a dead letter failed carry this prefix in last_error, so a
@@ -111,11 +111,10 @@ def _fail_unplaced(session: Session, message_id: int, reason: str, now: datetime
     # Only deliveries without a stream position: a placed one is in the
     # recipient's stream already (another job's catch-up, D2) and arrives.
     deliveries = Delivery.__table__
-    rows = session.execute(update(deliveries).where(
+    rows = returning_flagged(session, update(deliveries).where(
         deliveries.c.message_id == message_id, deliveries.c.position.is_(None),
         deliveries.c.status.in_(status.predecessors(status.FAILED)))
-        .values(status=status.FAILED, failed_at=now, last_error=reason)
-        .returning(deliveries.c.recipient_id, deliveries.c.requeues,
-                   webhooked(deliveries.c.message_id).label("webhooked"))).all()
+        .values(status=status.FAILED, failed_at=now, last_error=reason),
+        deliveries.c.message_id, deliveries.c.recipient_id, deliveries.c.requeues)
     report_changes(session, [StatusChange(message_id, row.recipient_id, status.FAILED, now, row.requeues)
                              for row in rows if row.webhooked], now)

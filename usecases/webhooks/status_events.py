@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from types import SimpleNamespace
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.orm import Session
 
 from db.models import Message, User, WebhookEndpoint, WebhookEvent
-from db.sql import insert_ignoring_conflicts_returning
+from db.sql import insert_ignoring_conflicts_returning, is_postgresql
 from pipeline.contract import DELIVER_WEBHOOKS, WEBHOOKS_QUEUE
 from pipeline.jobs import Job, JobSpec
 from pipeline.webhook_events import MESSAGE_STATUS, reached, status_data, status_sequence
@@ -41,9 +42,28 @@ class StatusChange:
 
 
 def webhooked(message_id: ColumnElement) -> ColumnElement:
-    """Per row: the message is one-way and its sender has an enabled endpoint."""
-    return exists().where(Message.id == message_id, Message.conversation_id.is_(None),
-                          WebhookEndpoint.user_id == Message.sender_id, WebhookEndpoint.enabled)
+    """Per row: the message is one-way and its sender has an enabled endpoint.
+    Aliased: SQLite renders RETURNING columns unqualified, so the subquery's
+    own columns must not share names with the updated table's."""
+    message, endpoint = Message.__table__.alias("wh_m"), WebhookEndpoint.__table__.alias("wh_e")
+    return exists().where(message.c.id == message_id, message.c.conversation_id.is_(None),
+                          endpoint.c.user_id == message.c.sender_id, endpoint.c.enabled)
+
+
+def returning_flagged(session: Session, statement, message_id: ColumnElement, *columns) -> list:
+    """Run an UPDATE of deliveries returning `columns` and, per row,
+    `webhooked`. PostgreSQL: in the same statement. SQLite renders RETURNING
+    columns unqualified, which makes the correlated EXISTS ambiguous there,
+    so one SELECT follows (in-process, no round trip)."""
+    if is_postgresql(session):
+        return session.execute(statement.returning(*columns, webhooked(message_id).label("webhooked"))).all()
+    rows = session.execute(statement.returning(message_id.label("flag_message_id"), *columns)).all()
+    ids = {row.flag_message_id for row in rows}
+    hooked = set(session.scalars(
+        select(Message.id).join(WebhookEndpoint, and_(WebhookEndpoint.user_id == Message.sender_id,
+                                                      WebhookEndpoint.enabled))
+        .where(Message.id.in_(ids), Message.conversation_id.is_(None)))) if ids else set()
+    return [SimpleNamespace(**dict(row._mapping), webhooked=row.flag_message_id in hooked) for row in rows]
 
 
 def new_event_id() -> str:
