@@ -99,8 +99,9 @@ class WebhookClient(Protocol):
 
     def resolve(self, host: str) -> list[str]: ...
 
-    def post(self, endpoint_id: int, url: str, body: bytes, headers: dict[str, str],
-             timeout: float) -> WebhookAnswer: ...
+    def post(self, endpoint_id: int, url: str, address: str, body: bytes, headers: dict[str, str],
+             timeout: float) -> WebhookAnswer:
+        """POST to `url`, connecting to `address` (the one checked), never re-resolving the host."""
 
 
 class CodeSender(Protocol):

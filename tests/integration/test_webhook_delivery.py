@@ -224,3 +224,36 @@ def test_an_address_that_turned_private_is_not_called(client, auth, business, re
     assert receiver.received == []
     attempts = client.get(f"/v1/webhooks/{endpoint['id']}/deliveries", headers=auth.headers(business)).json
     assert "private or reserved address (127.0.0.1)" in attempts["items"][0]["error"]
+
+
+def test_https_connects_to_the_checked_address_and_verifies_the_name(app, auth, business, tmp_path):
+    """The host is never resolved again after the check (DNS rebinding): the
+    connection goes to the checked address, with SNI and certificate checks
+    for the name."""
+    import trustme
+
+    from usecases.webhooks import endpoints
+
+    ca = trustme.CA()
+    receiver = start_receiver(tls_cert=ca.issue_cert("hooks.test"))
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+
+    class PinnedResolver(RequestsWebhookClient):
+        def resolve(self, host):
+            return ["127.0.0.1"] if host.endswith(".test") else []
+
+    ports = app.extensions["herald"].ports
+    try:
+        good, bad = (endpoints.create(ports, lambda host: ["127.0.0.1"], business.id,
+                                      f"https://{name}:{receiver.port}/hooks", ["message.status"], None)
+                     for name in ("hooks.test", "other.test"))
+        for endpoint in (good, bad):
+            endpoints.send_ping(ports, business.id, endpoint["id"])
+        pump(ports, PinnedResolver(verify=str(tmp_path / "ca.pem")), rounds=1)
+        (ping,) = receiver.received
+        assert ping.event["data"]["endpoint_id"] == good["id"] and verify(ping.signature, good["secret"], ping.body,
+                                                                          int(time.time()))
+        refused = endpoints.show(ports, business.id, bad["id"])["last_error"]
+        assert "SSLError" in refused and "other.test" in refused
+    finally:
+        receiver.close()

@@ -5,6 +5,7 @@ at all for a while (a hang)."""
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -40,8 +41,12 @@ class Receiver:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        return f"http://127.0.0.1:{self.port}/hooks"
 
     def answer(self) -> tuple[int, float]:
         """The status to answer and how long to wait first."""
@@ -78,7 +83,8 @@ class Receiver:
         self.server.server_close()
 
 
-def start_receiver() -> Receiver:
+def start_receiver(tls_cert=None) -> Receiver:
+    """`tls_cert`: a trustme LeafCert to answer HTTPS with."""
     receiver = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
@@ -102,6 +108,10 @@ def start_receiver() -> Receiver:
 
     receiver.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     receiver.server.daemon_threads = True
+    if tls_cert is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls_cert.configure_cert(context)
+        receiver.server.socket = context.wrap_socket(receiver.server.socket, server_side=True)
     threading.Thread(target=receiver.server.serve_forever, daemon=True).start()
     return receiver
 

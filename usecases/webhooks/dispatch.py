@@ -119,14 +119,17 @@ def _send(client: WebhookClient, endpoint_id: int, step: _Step, policy: WebhookP
     """POST the event, signed; a URL that became unsafe is an error, not sent."""
     try:
         host = check_url(step.url, policy.allow_http)
-        check_addresses(host, client.resolve(host), policy.allow_private)
+        addresses = client.resolve(host)
+        check_addresses(host, addresses, policy.allow_private)
     except ValidationFailed as refused:
         return WebhookAnswer(None, f"not sent: {refused.detail}", 0)
     body = event_body(step.public_id, step.kind, step.created_at, step.sequence, step.data)
     stamp = int(now.timestamp())
     headers = {"Content-Type": "application/json", "User-Agent": "Herald-Webhooks/1",
                HEADER: signature_header(step.secrets, stamp, body), "Herald-Event-Id": step.public_id}
-    return client.post(endpoint_id, step.url, body, headers, policy.timeout_seconds)
+    # The address checked is the one connected to: a DNS answer that changes
+    # in between (rebinding) cannot point the POST somewhere else.
+    return client.post(endpoint_id, step.url, addresses[0], body, headers, policy.timeout_seconds)
 
 
 def _record(session: Session, ports: Ports, endpoint_id: int, step: _Step, answer: WebhookAnswer,
