@@ -257,3 +257,27 @@ def test_https_connects_to_the_checked_address_and_verifies_the_name(app, auth, 
         assert "SSLError" in refused and "other.test" in refused
     finally:
         receiver.close()
+
+
+def test_a_dead_letter_reports_failed_and_a_requeue_starts_a_higher_sequence(client, auth, business, receiver,
+                                                                             ports, http, sessions):
+    from pipeline.contract import DELIVER_MESSAGE, delivery_queue
+    from usecases.operations.dead_letter_admin import AdminAction, requeue_letter
+    from usecases.operations.dead_letters import FailedJob, record_dead_letter
+    from db.models import DeadLetter
+
+    endpoint_for(client, auth, business, receiver)
+    somchai = auth.user("mobile")
+    message = send(client, auth, business, [somchai])
+    with UnitOfWork(sessions) as uow:
+        record_dead_letter(uow.session, FailedJob("job-1", delivery_queue("normal", 0), DELIVER_MESSAGE, [message],
+                                                  "DependencyUnavailable", 3, "down", "down", now()), now())
+        uow.commit()
+    with UnitOfWork(sessions) as uow:
+        letter = uow.session.scalars(select(DeadLetter)).one()
+        requeue_letter(uow.session, letter.id, AdminAction(None, "test", now()))
+        uow.commit()
+    deliver_message(ports, message, now())
+    pump(ports, http)
+    events = receiver.accepted()
+    assert [(e["data"]["status"], e["sequence"]) for e in events] == [("failed", 4), ("sent", 11)]

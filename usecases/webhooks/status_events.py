@@ -121,6 +121,7 @@ def status_event_jobs(session: Session, changes: list[StatusChange], now: dateti
 
 
 def report_changes(session: Session, changes: list[StatusChange], now: datetime) -> None:
-    """For the rare paths (expiry, dead letters): events and their jobs are
-    written; the sweeper publishes the jobs after its grace."""
-    status_event_jobs(session, changes, now, OutboxPolicy())
+    """For the rare paths (expiry, dead letters), which publish nothing
+    themselves: events and their jobs are written, and the sweeper's next
+    tick publishes the jobs (no grace to wait for)."""
+    status_event_jobs(session, changes, now, OutboxPolicy(grace_seconds=0))
