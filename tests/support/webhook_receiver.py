@@ -18,7 +18,8 @@ from pipeline.webhook_signing import HEADER, verify
 class Received:
     body: bytes
     signature: str
-    at: float
+    at: float  # time.monotonic()
+    wall: float = 0.0  # time.time(), to compare with the event's own times
 
     @property
     def event(self) -> dict:
@@ -88,6 +89,8 @@ def start_receiver(tls_cert=None) -> Receiver:
     receiver = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as a real receiver would
+
         def do_POST(self):  # noqa: N802 (http.server's name)
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             status, wait = receiver.answer()
@@ -95,7 +98,8 @@ def start_receiver(tls_cert=None) -> Receiver:
                 time.sleep(wait)
             if status < 300:  # a hung answer was processed too: the sender retries it (at-least-once)
                 with receiver.lock:
-                    receiver.received.append(Received(body, self.headers.get(HEADER, ""), time.monotonic()))
+                    receiver.received.append(Received(body, self.headers.get(HEADER, ""), time.monotonic(),
+                                                      time.time()))
             try:
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
