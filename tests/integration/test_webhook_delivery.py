@@ -281,3 +281,19 @@ def test_a_dead_letter_reports_failed_and_a_requeue_starts_a_higher_sequence(cli
     pump(ports, http)
     events = receiver.accepted()
     assert [(e["data"]["status"], e["sequence"]) for e in events] == [("failed", 4), ("sent", 11)]
+
+
+def test_an_endpoint_deleted_during_a_post_records_nothing_and_stops(client, auth, business, receiver, ports):
+    endpoint = endpoint_for(client, auth, business, receiver)
+    client.post(f"/v1/webhooks/{endpoint['id']}/test", headers=auth.headers(business))
+
+    class DeletingClient(RequestsWebhookClient):
+        def post(self, *args, **kwargs):
+            answer = super().post(*args, **kwargs)
+            assert client.delete(f"/v1/webhooks/{endpoint['id']}", headers=auth.headers(business)).status_code == 204
+            return answer
+
+    pump(ports, DeletingClient())
+    assert len(receiver.received) == 1
+    with UnitOfWork(ports.sessions) as uow:
+        assert uow.session.scalars(select(WebhookEvent)).all() == []

@@ -98,7 +98,7 @@ def dispatch(ports: Ports, client: WebhookClient, endpoint_id: int, clock: Calla
         lease = batch.lease
         outcomes = _send_batch(client, endpoint_id, batch, policy, clock)
         with UnitOfWork(ports.sessions) as uow:
-            went = _record(uow.session, ports, endpoint_id, outcomes, clock())
+            went = _record(uow.session, ports, endpoint_id, lease, outcomes, clock())
             uow.commit()
         delivered += sum(1 for outcome in outcomes if outcome.answer.ok)
         if not went:
@@ -172,9 +172,18 @@ def _send_batch(client: WebhookClient, endpoint_id: int, batch: _Batch, policy: 
     return outcomes
 
 
-def _record(session: Session, ports: Ports, endpoint_id: int, outcomes: list[_Outcome], now: datetime) -> bool:
+def _record(session: Session, ports: Ports, endpoint_id: int, lease: datetime, outcomes: list[_Outcome],
+            now: datetime) -> bool:
     """Write the attempts and their outcomes (a few statements whatever
-    their number); True when the dispatcher goes on."""
+    their number); True when the dispatcher goes on. Nothing is written if
+    the endpoint was deleted meanwhile or the lease was lost (its events
+    are another dispatcher's again): the lease is checked, and the row
+    locked against a delete, first."""
+    held = session.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id,
+                                                         WebhookEndpoint.lease_until == lease)
+                           .values(lease_until=lease).returning(WebhookEndpoint.id)).first()
+    if held is None:
+        return False
     session.add_all([WebhookAttempt(endpoint_id=endpoint_id, event_id=o.event.id, attempted_at=o.at,
                                     status_code=o.answer.status_code, duration_ms=o.answer.duration_ms,
                                     error=_clip(o.answer.error)) for o in outcomes])
