@@ -2,7 +2,8 @@
 job's work.
 
 One dispatcher at a time per endpoint: it takes a lease on the endpoint row
-(`lease_until`), so events leave in id order; a job that finds the lease
+(`lease_until`), so events leave one at a time, oldest first (in the order
+their transactions made them visible; D81); a job that finds the lease
 taken leaves (the holder looks for more before it lets go, under the row's
 lock, so an event committed meanwhile is never stranded). A failing event
 holds back the ones after it, for its endpoint only: it gets a next attempt
@@ -36,9 +37,11 @@ from usecases.outbox import write_jobs
 from usecases.ports import Ports, WebhookAnswer, WebhookClient, WebhookPolicy
 from usecases.webhooks.status_events import DELIVERED, FAILED, PENDING
 
-# A POST takes at most about twice the timeout (connect, then the answer);
-# a dispatcher killed mid-send frees its endpoint when the lease runs out.
-LEASE_MARGIN = timedelta(seconds=5)
+# A batch starts its last POST before `timeout` has elapsed, and a POST takes
+# at most the connect (≤ 5 s) plus `timeout` for the headers and `timeout`
+# for the body: 3 × timeout + 5 s, and a margin. A dispatcher killed
+# mid-send frees its endpoint when the lease runs out.
+LEASE_MARGIN = timedelta(seconds=10)
 BATCH = 100  # events read, and their outcomes written, per transaction
 MAX_ERROR_CHARS = 500
 
@@ -84,7 +87,7 @@ def dispatch(ports: Ports, client: WebhookClient, endpoint_id: int, clock: Calla
     transaction per batch (two per batch, not per event); the POSTs stay one
     at a time, each after the previous one's 2xx. A batch stops taking new
     POSTs once the receiver's timeout has elapsed since it began, so the
-    lease (2 × timeout + 5 s) outlasts its last POST.
+    lease (3 × timeout + 10 s) outlasts its last POST.
     """
     delivered = 0
     lease = None
@@ -109,7 +112,7 @@ def _next(session: Session, endpoint_id: int, held: datetime | None, now: dateti
           policy: WebhookPolicy) -> _Batch | None:
     """Take (or renew) the lease and read the due head events; None — lease
     let go or never taken — when nothing is due or another holds it."""
-    lease = now + timedelta(seconds=2 * policy.timeout_seconds) + LEASE_MARGIN
+    lease = now + timedelta(seconds=3 * policy.timeout_seconds) + LEASE_MARGIN
     free = or_(WebhookEndpoint.lease_until.is_(None), WebhookEndpoint.lease_until <= now)
     mine = WebhookEndpoint.lease_until == held if held is not None else free
     endpoint = session.execute(
