@@ -37,7 +37,9 @@ def receiver():
 def test_a_webhooks_worker_killed_mid_delivery_loses_and_reorders_nothing(webhook_env, auth, receiver,
                                                                           sessions, tmp_path):
     web, base = start_gunicorn(webhook_env, tmp_path)
-    delivery = start_dramatiq(webhook_env, tmp_path, queues=delivery_queues(4) + [PUSH_QUEUE], name="delivery")
+    # One delivery thread: its transactions commit in id order, so arrival order can be checked by id (D81).
+    delivery = start_dramatiq(webhook_env, tmp_path, threads=1, queues=delivery_queues(4) + [PUSH_QUEUE],
+                              name="delivery")
     hooks = start_dramatiq(webhook_env, tmp_path, queues=[WEBHOOKS_QUEUE], name="webhooks")
     replacement = None
     try:

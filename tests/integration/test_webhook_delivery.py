@@ -297,3 +297,25 @@ def test_an_endpoint_deleted_during_a_post_records_nothing_and_stops(client, aut
     assert len(receiver.received) == 1
     with UnitOfWork(ports.sessions) as uow:
         assert uow.session.scalars(select(WebhookEvent)).all() == []
+
+
+def test_a_business_member_gets_the_chat_messages_of_its_conversations_but_not_its_own(client, auth, business,
+                                                                                       receiver, ports, http):
+    from tests.support.chat import group, say
+
+    answer = client.post("/v1/webhooks", json={"url": receiver.url, "events": ["conversation.message"]},
+                         headers=auth.headers(business))
+    somchai, malee = auth.user("mobile"), auth.user("mobile")
+    trip = group(client, auth, business, [somchai, malee])
+    own = say(client, auth, business, trip, "welcome")["id"]
+    first = say(client, auth, somchai, trip, "thanks")["id"]
+    second = say(client, auth, malee, trip, "hello")["id"]
+    for message in (own, first, second):
+        deliver_message(ports, message, now())
+    pump(ports, http)
+    events = receiver.accepted()
+    assert [(e["type"], e["data"]["message"]["id"], e["sequence"]) for e in events] == [
+        ("conversation.message", first, 2), ("conversation.message", second, 3)]
+    assert events[0]["data"]["conversation_id"] == trip and events[0]["data"]["message"]["body"] == "thanks"
+    assert receiver.verified(answer.json["secret"])
+    fits_the_document(events, "ConversationMessageEvent")

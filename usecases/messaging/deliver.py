@@ -18,7 +18,7 @@ from usecases.messaging.deliveries import Positioned, position_pending
 from usecases.messaging.push_plan import push_jobs
 from usecases.messaging.stream import lock_streams
 from usecases.ports import Ports
-from usecases.webhooks.status_events import StatusChange, status_event_jobs
+from usecases.webhooks.status_events import ConversationMessage, StatusChange, status_event_jobs
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +45,10 @@ def deliver_message(ports: Ports, message_id: int, now: datetime) -> list[Positi
             last = lock_streams(uow.session, current_members(message.conversation_id))
             ensure_chat_deliveries(uow.session, message.conversation_id, message.seq, sorted(last))
         changes: list[StatusChange] = []
-        positioned = position_pending(uow.session, last, message_id, now, changes)
+        chat_events: list[ConversationMessage] = []
+        positioned = position_pending(uow.session, last, message_id, now, changes, chat_events)
         jobs = push_jobs(uow.session, ports, positioned, now)
-        jobs += status_event_jobs(uow.session, changes, now, ports.outbox)
+        jobs += status_event_jobs(uow.session, changes, now, ports.outbox, chat_events)
         uow.commit()
     ring_positioned(ports, positioned)
     ports.publisher.submit(jobs)

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from db.sql import update_rows
 from usecases.messaging.stream import message_payload, set_last_positions
 from usecases.operations.dead_letters import record_unplaceable
-from usecases.webhooks.status_events import StatusChange, report_changes, returning_flagged, webhooked
+from usecases.webhooks.status_events import (ConversationMessage, StatusChange, member_webhooked, report_changes,
+                                             returning_flagged, webhooked)
 from db.models import Delivery, Device, Message, Stream, User
 from pipeline import status
 from pipeline.schedule import is_expired
@@ -51,7 +52,8 @@ _UNPLACEABLE = object()
 
 
 def position_pending(session: Session, last: dict[int, int], up_to_message_id: int,
-                     now: datetime, changes: list[StatusChange] | None = None) -> list[Positioned]:
+                     now: datetime, changes: list[StatusChange] | None = None,
+                     chat_events: list[ConversationMessage] | None = None) -> list[Positioned]:
     """Give every unpositioned delivery of the recipients up to this message a
     stream position, in acceptance (message id) order per recipient, and
     mark it sent. `last` is {recipient: last position} of the recipients'
@@ -71,9 +73,11 @@ def position_pending(session: Session, last: dict[int, int], up_to_message_id: i
     A chat message's copy in its own sender's stream (for their other
     devices) is `read` as it is placed: it needs no receipt. One-way
     deliveries whose sender has a webhook endpoint append their change to
-    `changes` (the caller writes the events, same transaction).
+    `changes`, chat messages placed for a member who has one append to
+    `chat_events` (the caller writes the events, same transaction).
     """
     changes = [] if changes is None else changes
+    chat_events = [] if chat_events is None else chat_events
     last = dict(last)
     payloads: dict[int, object] = {}
     placed, expired = [], []
@@ -98,6 +102,8 @@ def position_pending(session: Session, last: dict[int, int], up_to_message_id: i
                        "status": status.READ if own else status.SENT, "sent_at": now,
                        "delivered_at": now if own else None, "read_at": now if own else None})
         positioned.append(Positioned(recipient_id, last[recipient_id], payload, has_device))
+        if message.member_webhooked and not own and message.conversation_id is not None:
+            chat_events.append(ConversationMessage(recipient_id, payload))
     update_rows(session, Delivery, "id", placed)
     if expired:
         session.execute(update(Delivery).where(Delivery.id.in_(expired))
@@ -134,7 +140,8 @@ def _pending(session: Session, recipient_ids: list[int], up_to_message_id: int, 
     rows = session.execute(
         select(Delivery.id.label("delivery_id"), Delivery.recipient_id,
                select(Device.id).where(Device.user_id == Delivery.recipient_id).exists().label("has_device"),
-               Delivery.requeues, webhooked(Delivery.message_id).label("webhooked"), *_MESSAGE_COLUMNS)
+               Delivery.requeues, webhooked(Delivery.message_id).label("webhooked"),
+               member_webhooked(Delivery.recipient_id).label("member_webhooked"), *_MESSAGE_COLUMNS)
         .join(Message, Message.id == Delivery.message_id)
         .join(User, User.id == Message.sender_id)
         .where(Delivery.recipient_id.in_(recipient_ids), Delivery.position.is_(None),

@@ -22,7 +22,7 @@ from db.models import Message, User, WebhookEndpoint, WebhookEvent
 from db.sql import insert_ignoring_conflicts_returning, is_postgresql
 from pipeline.contract import DELIVER_WEBHOOKS, WEBHOOKS_QUEUE
 from pipeline.jobs import Job, JobSpec
-from pipeline.webhook_events import MESSAGE_STATUS, reached, status_data, status_sequence
+from pipeline.webhook_events import CONVERSATION_MESSAGE, MESSAGE_STATUS, reached, status_data, status_sequence
 from usecases.outbox import write_jobs
 from usecases.ports import OutboxPolicy
 
@@ -64,6 +64,44 @@ def returning_flagged(session: Session, statement, message_id: ColumnElement, *c
                                                       WebhookEndpoint.enabled))
         .where(Message.id.in_(ids), Message.conversation_id.is_(None)))) if ids else set()
     return [SimpleNamespace(**dict(row._mapping), webhooked=row.flag_message_id in hooked) for row in rows]
+
+
+def member_webhooked(recipient_id: ColumnElement) -> ColumnElement:
+    """Per row: the recipient has an enabled endpoint (for `conversation.message`)."""
+    endpoint = WebhookEndpoint.__table__.alias("wh_r")
+    return exists().where(endpoint.c.user_id == recipient_id, endpoint.c.enabled)
+
+
+@dataclass(frozen=True)
+class ConversationMessage:
+    """A chat message placed in the stream of a member who has an endpoint."""
+
+    recipient_id: int
+    message: dict  # the frame's message (usecases.messaging.stream.message_payload)
+
+
+def write_conversation_events(session: Session, items: list[ConversationMessage], now: datetime) -> list[int]:
+    """`conversation.message` events for the members' subscribed endpoints
+    (one statement to find them, one insert); the endpoints that got one.
+    `sequence` is the message's seq in its conversation."""
+    if not items:
+        return []
+    endpoints: dict[int, list[int]] = {}
+    for endpoint_id, user_id, kinds in session.execute(
+            select(WebhookEndpoint.id, WebhookEndpoint.user_id, WebhookEndpoint.events)
+            .where(WebhookEndpoint.user_id.in_(sorted({i.recipient_id for i in items})), WebhookEndpoint.enabled)
+            .order_by(WebhookEndpoint.id)):
+        if CONVERSATION_MESSAGE in kinds:
+            endpoints.setdefault(user_id, []).append(endpoint_id)
+    rows = [{"endpoint_id": endpoint_id, "public_id": new_event_id(), "kind": CONVERSATION_MESSAGE,
+             "sequence": item.message["seq"], "data": {"conversation_id": item.message["conversation_id"],
+                                                      "message": item.message},
+             "dedup_key": f"conversation:{item.message['id']}", "state": PENDING, "attempts": 0,
+             "created_at": now, "next_attempt_at": now}
+            for item in items for endpoint_id in endpoints.get(item.recipient_id, ())]
+    inserted = insert_ignoring_conflicts_returning(session, WebhookEvent, rows, ["endpoint_id", "dedup_key"],
+                                                   [WebhookEvent.endpoint_id])
+    return sorted({row[0] for row in inserted})
 
 
 def new_event_id() -> str:
@@ -112,12 +150,15 @@ def wake_jobs(session: Session, endpoint_ids: list[int], now: datetime, policy: 
                                 for endpoint_id in endpoint_ids], now, policy)
 
 
-def status_event_jobs(session: Session, changes: list[StatusChange], now: datetime,
-                      policy: OutboxPolicy) -> list[Job]:
-    """Write the changes' events and the jobs that send them; no statement without changes."""
-    if not changes:
+def status_event_jobs(session: Session, changes: list[StatusChange], now: datetime, policy: OutboxPolicy,
+                      conversation_messages: list[ConversationMessage] = ()) -> list[Job]:
+    """Write the changes' (and chat messages') events and the jobs that send
+    them; no statement when there is nothing to report."""
+    if not changes and not conversation_messages:
         return []
-    return wake_jobs(session, write_status_events(session, changes, now), now, policy)
+    woken = set(write_status_events(session, changes, now))
+    woken.update(write_conversation_events(session, list(conversation_messages), now))
+    return wake_jobs(session, sorted(woken), now, policy)
 
 
 def report_changes(session: Session, changes: list[StatusChange], now: datetime) -> None:
