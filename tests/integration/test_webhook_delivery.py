@@ -319,3 +319,24 @@ def test_a_business_member_gets_the_chat_messages_of_its_conversations_but_not_i
     assert events[0]["data"]["conversation_id"] == trip and events[0]["data"]["message"]["body"] == "thanks"
     assert receiver.verified(answer.json["secret"])
     fits_the_document(events, "ConversationMessageEvent")
+
+
+def test_the_tick_wakes_an_endpoint_whose_due_head_nobody_works_on_once_per_stall(client, auth, business, receiver,
+                                                                                  ports, sessions):
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from db.models import Outbox
+    from usecases.operations.maintenance import wake_stalled_webhooks
+
+    endpoint = endpoint_for(client, auth, business, receiver)
+    client.post(f"/v1/webhooks/{endpoint['id']}/test", headers=auth.headers(business))  # its job is "lost"
+    policy = replace(ports.webhooks, stall_seconds=60)
+    assert wake_stalled_webhooks(sessions, now(), policy) == 0  # not due for long enough
+    later = now() + timedelta(seconds=61)
+    assert wake_stalled_webhooks(sessions, later, policy) == 1
+    assert wake_stalled_webhooks(sessions, later + timedelta(seconds=1), policy) == 0  # once per stall period
+    with UnitOfWork(sessions) as uow:
+        woken = uow.session.scalars(select(Outbox).where(Outbox.actor_name == "deliver_webhooks")
+                                    .order_by(Outbox.id)).all()
+    assert [tuple(job.args) for job in woken] == [(endpoint["id"],)] * 2  # the ping's own job, and the wake-up

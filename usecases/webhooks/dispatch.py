@@ -232,11 +232,16 @@ def kick_stalled(session: Session, now: datetime, policy: WebhookPolicy) -> list
     dispatcher holds (a lost job, a worker killed mid-send): a job for each,
     and their lease stamped so the next kick waits as long again."""
     stall = now - timedelta(seconds=policy.stall_seconds)
-    stalled = sorted(set(session.scalars(
-        select(WebhookEvent.endpoint_id).join(WebhookEndpoint, WebhookEndpoint.id == WebhookEvent.endpoint_id)
-        .where(WebhookEvent.state == PENDING, WebhookEvent.next_attempt_at <= stall, WebhookEndpoint.enabled,
-               or_(WebhookEndpoint.lease_until.is_(None), WebhookEndpoint.lease_until <= stall))
-        .distinct())))
+    # The head event only (one probe of the pending index per endpoint): a
+    # head that is backing off is not stalled, whatever waits behind it.
+    head_due = (select(WebhookEvent.next_attempt_at)
+                .where(WebhookEvent.endpoint_id == WebhookEndpoint.id, WebhookEvent.state == PENDING)
+                .order_by(WebhookEvent.id).limit(1).scalar_subquery())
+    stalled = list(session.scalars(
+        select(WebhookEndpoint.id)
+        .where(WebhookEndpoint.enabled, or_(WebhookEndpoint.lease_until.is_(None),
+                                            WebhookEndpoint.lease_until <= stall), head_due <= stall)
+        .order_by(WebhookEndpoint.id)))
     if not stalled:
         return []
     session.execute(update(WebhookEndpoint).where(WebhookEndpoint.id.in_(stalled)).values(lease_until=now))
