@@ -232,7 +232,7 @@ def test_https_connects_to_the_checked_address_and_verifies_the_name(app, auth, 
     for the name."""
     import trustme
 
-    from usecases.webhooks import endpoints
+    from usecases.webhooks import endpoints, manual_events
 
     ca = trustme.CA()
     receiver = start_receiver(tls_cert=ca.issue_cert("hooks.test"))
@@ -248,7 +248,7 @@ def test_https_connects_to_the_checked_address_and_verifies_the_name(app, auth, 
                                       f"https://{name}:{receiver.port}/hooks", ["message.status"], None)
                      for name in ("hooks.test", "other.test"))
         for endpoint in (good, bad):
-            endpoints.send_ping(ports, business.id, endpoint["id"])
+            manual_events.send_ping(ports, business.id, endpoint["id"])
         pump(ports, PinnedResolver(verify=str(tmp_path / "ca.pem")), rounds=1)
         (ping,) = receiver.received
         assert ping.event["data"]["endpoint_id"] == good["id"] and verify(ping.signature, good["secret"], ping.body,

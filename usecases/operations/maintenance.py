@@ -18,7 +18,7 @@ from usecases.messaging.deliveries import expire_overdue
 from usecases.messaging.idempotency import forget_older_than
 from usecases.outbox import sweep_outbox, write_jobs
 from usecases.ports import OutboxPolicy, Sender, SessionFactory, WebhookPolicy
-from usecases.webhooks.dispatch import kick_stalled
+from usecases.webhooks.stalls import kick_stalled
 
 log = logging.getLogger(__name__)
 IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)

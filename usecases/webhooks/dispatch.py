@@ -227,27 +227,6 @@ def _record_failure(session: Session, ports: Ports, endpoint_id: int, outcome: _
                now, ports.outbox)
 
 
-def kick_stalled(session: Session, now: datetime, policy: WebhookPolicy) -> list[JobSpec]:
-    """Endpoints whose head event has been due for `stall_seconds` and that no
-    dispatcher holds (a lost job, a worker killed mid-send): a job for each,
-    and their lease stamped so the next kick waits as long again."""
-    stall = now - timedelta(seconds=policy.stall_seconds)
-    # The head event only (one probe of the pending index per endpoint): a
-    # head that is backing off is not stalled, whatever waits behind it.
-    head_due = (select(WebhookEvent.next_attempt_at)
-                .where(WebhookEvent.endpoint_id == WebhookEndpoint.id, WebhookEvent.state == PENDING)
-                .order_by(WebhookEvent.id).limit(1).scalar_subquery())
-    stalled = list(session.scalars(
-        select(WebhookEndpoint.id)
-        .where(WebhookEndpoint.enabled, or_(WebhookEndpoint.lease_until.is_(None),
-                                            WebhookEndpoint.lease_until <= stall), head_due <= stall)
-        .order_by(WebhookEndpoint.id)))
-    if not stalled:
-        return []
-    session.execute(update(WebhookEndpoint).where(WebhookEndpoint.id.in_(stalled)).values(lease_until=now))
-    return [JobSpec(WEBHOOKS_QUEUE, DELIVER_WEBHOOKS, (endpoint_id,)) for endpoint_id in stalled]
-
-
 def _clip(text: str | None) -> str | None:
     return None if text is None else text[:MAX_ERROR_CHARS]
 

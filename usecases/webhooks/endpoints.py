@@ -8,17 +8,16 @@ import secrets
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from db.engine import UnitOfWork
 from db.models import WebhookAttempt, WebhookEndpoint, WebhookEvent
-from pipeline.errors import Conflict, NotFound, ValidationFailed
+from pipeline.errors import NotFound, ValidationFailed
 from pipeline.timestamps import iso
-from pipeline.webhook_events import PING
 from pipeline.webhook_urls import check_addresses, check_url
 from usecases.ports import Ports
-from usecases.webhooks.status_events import PENDING, new_event_id, wake_jobs
+from usecases.webhooks.status_events import PENDING, wake_jobs
 
 MAX_ENDPOINTS = 16
 Resolver = Callable[[str], list[str]]
@@ -27,11 +26,6 @@ Resolver = Callable[[str], list[str]]
 class TooManyEndpoints(ValidationFailed):
     code = "too_many_webhook_endpoints"
     title = "Too many webhook endpoints"
-
-
-class EventPending(Conflict):
-    code = "webhook_event_pending"
-    title = "The event is still being delivered"
 
 
 def new_secret() -> str:
@@ -47,7 +41,7 @@ def create(ports: Ports, resolve: Resolver, user_id: int, url: str, events: list
         TooManyEndpoints: the user has MAX_ENDPOINTS already.
     """
     _check_target(ports, resolve, url)
-    now = _now()
+    now = now_utc()
     with UnitOfWork(ports.sessions) as uow:
         count = uow.session.scalar(select(func.count()).where(WebhookEndpoint.user_id == user_id))
         if count >= MAX_ENDPOINTS:
@@ -83,7 +77,7 @@ def change(ports: Ports, resolve: Resolver, user_id: int, endpoint_id: int, chan
     """
     if "url" in changes:
         _check_target(ports, resolve, changes["url"])
-    now = _now()
+    now = now_utc()
     jobs = []
     with UnitOfWork(ports.sessions) as uow:
         endpoint = owned_endpoint(uow.session, user_id, endpoint_id, lock=True)
@@ -121,7 +115,7 @@ def rotate(ports: Ports, user_id: int, endpoint_id: int) -> dict:
 
     Raises: NotFound.
     """
-    now = _now()
+    now = now_utc()
     with UnitOfWork(ports.sessions) as uow:
         endpoint = owned_endpoint(uow.session, user_id, endpoint_id, lock=True)
         endpoint.previous_secret = endpoint.secret
@@ -131,56 +125,6 @@ def rotate(ports: Ports, user_id: int, endpoint_id: int) -> dict:
         uow.session.flush()
         view = {**_view(uow.session, endpoint), "secret": endpoint.secret}
         uow.commit()
-    return view
-
-
-def send_ping(ports: Ports, user_id: int, endpoint_id: int) -> dict:
-    """Queue a `ping` event behind the endpoint's others; the event as queued.
-
-    Raises: NotFound.
-    """
-    now = _now()
-    with UnitOfWork(ports.sessions) as uow:
-        endpoint = owned_endpoint(uow.session, user_id, endpoint_id)
-        event = WebhookEvent(endpoint_id=endpoint.id, public_id=new_event_id(), kind=PING, sequence=0,
-                             data={"endpoint_id": endpoint.id, "url": endpoint.url}, state=PENDING, attempts=0,
-                             created_at=now, next_attempt_at=now)
-        uow.session.add(event)
-        uow.session.flush()
-        jobs = wake_jobs(uow.session, [endpoint.id], now, ports.outbox)
-        view = _event_view(event)
-        uow.commit()
-    ports.publisher.submit(jobs)
-    return view
-
-
-def redeliver(ports: Ports, user_id: int, endpoint_id: int, public_id: str) -> dict:
-    """Send an event again, with its id, after the endpoint's pending ones.
-
-    Raises:
-        NotFound: not the user's endpoint, or no such event there.
-        EventPending: the event has not finished its own delivery.
-    """
-    now = _now()
-    with UnitOfWork(ports.sessions) as uow:
-        endpoint = owned_endpoint(uow.session, user_id, endpoint_id)
-        rows = uow.session.scalars(select(WebhookEvent).where(WebhookEvent.endpoint_id == endpoint.id,
-                                                              WebhookEvent.public_id == public_id)
-                                   .order_by(WebhookEvent.id)).all()
-        if not rows:
-            raise NotFound(f"no event {public_id} for this endpoint")
-        if any(row.state == PENDING for row in rows):
-            raise EventPending(f"event {public_id} is still pending")
-        first = rows[0]
-        copy = WebhookEvent(endpoint_id=endpoint.id, public_id=first.public_id, kind=first.kind,
-                            sequence=first.sequence, data=first.data, state=PENDING, attempts=0,
-                            created_at=first.created_at, next_attempt_at=now)
-        uow.session.add(copy)
-        uow.session.flush()
-        jobs = wake_jobs(uow.session, [endpoint.id], now, ports.outbox)
-        view = _event_view(copy)
-        uow.commit()
-    ports.publisher.submit(jobs)
     return view
 
 
@@ -207,17 +151,17 @@ def _view(session: Session, endpoint: WebhookEndpoint) -> dict:
             "events": list(endpoint.events), "enabled": endpoint.enabled,
             "disabled_reason": endpoint.disabled_reason, "last_error": endpoint.last_error,
             "last_error_at": iso(endpoint.last_error_at),
-            "oldest_pending_event": _event_view(oldest) if oldest is not None else None,
-            "previous_secret_expires_at": iso(rotating) if rotating and rotating > _now() else None,
+            "oldest_pending_event": event_view(oldest) if oldest is not None else None,
+            "previous_secret_expires_at": iso(rotating) if rotating and rotating > now_utc() else None,
             "created_at": iso(endpoint.created_at), "updated_at": iso(endpoint.updated_at)}
 
 
-def _event_view(event: WebhookEvent) -> dict:
+def event_view(event: WebhookEvent) -> dict:
     return {"id": event.public_id, "type": event.kind, "sequence": event.sequence, "state": event.state,
             "created_at": iso(event.created_at), "attempts": event.attempts,
             "next_attempt_at": iso(event.next_attempt_at) if event.state == PENDING else None,
             "last_error": event.last_error}
 
 
-def _now() -> datetime:
+def now_utc() -> datetime:
     return datetime.now(timezone.utc)

@@ -9,7 +9,7 @@ from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from pipeline.webhook_urls import MAX_URL_CHARS
-from usecases.webhooks import attempts, endpoints
+from usecases.webhooks import attempts, endpoints, manual_events
 from web.auth.identity import caller, requires
 from web.paging import page_limit
 from web.requests import parse
@@ -86,7 +86,7 @@ def rotate_secret(endpoint_id: int):
 @requires("business")
 def test(endpoint_id: int):
     """Queue a `ping` event behind the endpoint's pending ones."""
-    return endpoints.send_ping(resources().ports, caller().user_id, endpoint_id), 202
+    return manual_events.send_ping(resources().ports, caller().user_id, endpoint_id), 202
 
 
 @bp.get("/<int:endpoint_id>/deliveries")
@@ -101,4 +101,4 @@ def deliveries(endpoint_id: int):
 @requires("business")
 def redeliver(endpoint_id: int, event_id: str):
     """Send the event again (same id) after the endpoint's pending ones."""
-    return endpoints.redeliver(resources().ports, caller().user_id, endpoint_id, event_id), 202
+    return manual_events.redeliver(resources().ports, caller().user_id, endpoint_id, event_id), 202
