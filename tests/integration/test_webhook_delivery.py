@@ -340,3 +340,13 @@ def test_the_tick_wakes_an_endpoint_whose_due_head_nobody_works_on_once_per_stal
         woken = uow.session.scalars(select(Outbox).where(Outbox.actor_name == "deliver_webhooks")
                                     .order_by(Outbox.id)).all()
     assert [tuple(job.args) for job in woken] == [(endpoint["id"],)] * 2  # the ping's own job, and the wake-up
+
+
+def test_a_redirect_is_not_followed_and_counts_as_a_failure(client, auth, business, receiver, ports, http):
+    endpoint = endpoint_for(client, auth, business, receiver)
+    receiver.redirect_next = 1
+    client.post(f"/v1/webhooks/{endpoint['id']}/test", headers=auth.headers(business))
+    pump(ports, http)
+    attempts = client.get(f"/v1/webhooks/{endpoint['id']}/deliveries", headers=auth.headers(business)).json["items"]
+    assert [(a["status_code"], a["error"]) for a in reversed(attempts)] == [(307, "answered 307"), (200, None)]
+    assert receiver.started == 2 and len(receiver.received) == 1  # /elsewhere was never asked for

@@ -38,6 +38,7 @@ class Receiver:
     hang_next: int = 0
     hang_seconds: float = 2.0
     hang_on: set[int] = field(default_factory=set)  # request numbers (1, 2, …) that hang
+    redirect_next: int = 0  # answer 307 to /elsewhere that many times
     started: int = 0  # requests begun
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -55,6 +56,9 @@ class Receiver:
             self.started += 1
             if self.started in self.hang_on:
                 return 200, self.hang_seconds
+            if self.redirect_next:
+                self.redirect_next -= 1
+                return 307, 0.0
             if self.hang_next:
                 self.hang_next -= 1
                 return 200, self.hang_seconds
@@ -102,6 +106,8 @@ def start_receiver(tls_cert=None) -> Receiver:
                                                       time.time()))
             try:
                 self.send_response(status)
+                if status == 307:
+                    self.send_header("Location", "/elsewhere")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
             except OSError:
