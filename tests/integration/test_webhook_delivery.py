@@ -350,3 +350,40 @@ def test_a_redirect_is_not_followed_and_counts_as_a_failure(client, auth, busine
     attempts = client.get(f"/v1/webhooks/{endpoint['id']}/deliveries", headers=auth.headers(business)).json["items"]
     assert [(a["status_code"], a["error"]) for a in reversed(attempts)] == [(307, "answered 307"), (200, None)]
     assert receiver.started == 2 and len(receiver.received) == 1  # /elsewhere was never asked for
+
+
+def test_a_long_drain_hands_over_to_a_fresh_job(client, auth, business, receiver, ports, http, monkeypatch):
+    from usecases.webhooks import dispatch as dispatcher
+    from usecases.webhooks import manual_events
+
+    monkeypatch.setattr(dispatcher, "BATCH", 2)
+    monkeypatch.setattr(dispatcher, "RUN_FOR", __import__("datetime").timedelta(0))
+    endpoint = endpoint_for(client, auth, business, receiver)
+    for _ in range(5):
+        manual_events.send_ping(ports, business.id, endpoint["id"])
+    handed = len(ports.publisher.jobs)
+    assert dispatcher.dispatch(ports, http, endpoint["id"], now) == 2  # one batch, then a fresh job
+    assert len(ports.publisher.jobs) == handed + 1
+    pump(ports, http)
+    assert len(receiver.accepted()) == 5
+    assert [e["id"] for e in receiver.accepted()] == events_in_creation_order(ports.sessions)
+
+
+def test_finished_events_and_their_attempts_are_forgotten_after_thirty_days(client, auth, business, receiver,
+                                                                           ports, http, sessions):
+    from datetime import timedelta
+
+    from db.models import WebhookAttempt
+    from usecases.operations.maintenance import tidy
+
+    endpoint = endpoint_for(client, auth, business, receiver)
+    client.post(f"/v1/webhooks/{endpoint['id']}/test", headers=auth.headers(business))
+    pump(ports, http)
+    client.post(f"/v1/webhooks/{endpoint['id']}/test", headers=auth.headers(business))  # still pending
+    tidy(sessions, now() + timedelta(days=29))
+    with UnitOfWork(sessions) as uow:
+        assert len(uow.session.scalars(select(WebhookEvent)).all()) == 2
+    tidy(sessions, now() + timedelta(days=31))
+    with UnitOfWork(sessions) as uow:
+        assert uow.session.scalars(select(WebhookEvent.state)).all() == ["pending"]
+        assert uow.session.scalars(select(WebhookAttempt)).all() == []

@@ -18,6 +18,7 @@ from usecases.messaging.deliveries import expire_overdue
 from usecases.messaging.idempotency import forget_older_than
 from usecases.outbox import sweep_outbox, write_jobs
 from usecases.ports import OutboxPolicy, Sender, SessionFactory, WebhookPolicy
+from usecases.webhooks.retention import forget_finished_events
 from usecases.webhooks.stalls import kick_stalled
 
 log = logging.getLogger(__name__)
@@ -36,10 +37,12 @@ def run_tick(sessions: SessionFactory, sender: Sender, now: datetime,
 
 
 def tidy(sessions: SessionFactory, now: datetime) -> tuple[int, int]:
-    """Expire overdue deliveries and forget old Idempotency-Keys."""
+    """Expire overdue deliveries, forget old Idempotency-Keys and finished
+    webhook events past their history."""
     with UnitOfWork(sessions) as uow:
         expired = expire_overdue(uow.session, now)
         forgotten = forget_older_than(uow.session, now - IDEMPOTENCY_KEY_LIFETIME)
+        forget_finished_events(uow.session, now)
         uow.commit()
     return expired, forgotten
 

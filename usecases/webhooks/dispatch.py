@@ -43,6 +43,7 @@ from usecases.webhooks.status_events import DELIVERED, FAILED, PENDING
 # mid-send frees its endpoint when the lease runs out.
 LEASE_MARGIN = timedelta(seconds=10)
 BATCH = 100  # events read, and their outcomes written, per transaction
+RUN_FOR = timedelta(seconds=60)  # then a job hands over to a fresh one
 MAX_ERROR_CHARS = 500
 
 
@@ -88,10 +89,15 @@ def dispatch(ports: Ports, client: WebhookClient, endpoint_id: int, clock: Calla
     at a time, each after the previous one's 2xx. A batch stops taking new
     POSTs once the receiver's timeout has elapsed since it began, so the
     lease (3 × timeout + 10 s) outlasts its last POST.
+
+    After RUN_FOR the job hands over to a fresh job of its own (queued
+    behind the others), so one busy endpoint does not keep a worker thread
+    from the rest, nor run into Dramatiq's time limit.
     """
     delivered = 0
     lease = None
     policy = ports.webhooks
+    began = clock()
     while True:
         with UnitOfWork(ports.sessions) as uow:
             batch = _next(uow.session, endpoint_id, lease, clock(), policy)
@@ -102,10 +108,19 @@ def dispatch(ports: Ports, client: WebhookClient, endpoint_id: int, clock: Calla
         outcomes = _send_batch(client, endpoint_id, batch, policy, clock)
         with UnitOfWork(ports.sessions) as uow:
             went = _record(uow.session, ports, endpoint_id, lease, outcomes, clock())
+            handover = went and clock() - began >= RUN_FOR
+            jobs = _hand_over(uow.session, ports, endpoint_id, clock()) if handover else []
             uow.commit()
         delivered += sum(1 for outcome in outcomes if outcome.answer.ok)
-        if not went:
+        if not went or handover:
+            ports.publisher.submit(jobs)
             return delivered
+
+
+def _hand_over(session: Session, ports: Ports, endpoint_id: int, now: datetime) -> list:
+    """Let go of the lease and queue the next job for the endpoint."""
+    session.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id).values(lease_until=None))
+    return write_jobs(session, [JobSpec(WEBHOOKS_QUEUE, DELIVER_WEBHOOKS, (endpoint_id,))], now, ports.outbox)
 
 
 def _next(session: Session, endpoint_id: int, held: datetime | None, now: datetime,
