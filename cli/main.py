@@ -68,7 +68,7 @@ def _add_account_commands(commands) -> None:
 
 def _add_operator_commands(commands) -> None:
     workers = commands.add_parser("workers", help="start a worker pool on a subset of queues (execs dramatiq)")
-    workers.add_argument("--pool", default="all", choices=["delivery", "push", "all"])
+    workers.add_argument("--pool", default="all", choices=["delivery", "push", "webhooks", "all"])
     workers.add_argument("--partitions", help="delivery partitions, e.g. 0-3 or 0,2 (default: all)")
     workers.add_argument("--lanes", help="delivery lanes, e.g. high or high,normal (default: all)")
     workers.add_argument("--processes", type=int, default=2)

@@ -29,6 +29,16 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+
+
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
 
@@ -105,6 +115,15 @@ class Settings:
     # Numbers written without "+<country code>" are read as this region's
     # (ISO 3166 code, e.g. TH); None: every number must be international.
     default_phone_region: str | None = None
+    # Webhooks (D80–D84): https only in full mode unless allowed; never
+    # private addresses unless allowed (tests); the retry schedule.
+    webhook_allow_http: bool = False
+    webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = 10.0
+    webhook_first_delay_seconds: float = 30.0
+    webhook_max_delay_seconds: float = 3600.0
+    webhook_window_seconds: float = 24 * 3600.0
+    webhook_stall_seconds: int = 60
     extra: dict = field(default_factory=dict)
 
     @property
@@ -159,6 +178,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         **_connections(env), **_auth(env), **_delivery(env), **_chat_and_sockets(env), **_push(env),
         **_telemetry(env),
         **_metrics(env),
+        **_webhooks(env, embedded),
     )
 
 
@@ -275,4 +295,17 @@ def _telemetry(env: Mapping[str, str]) -> dict:
         "otel_endpoint": env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
         "otel_headers": {key.strip(): value.strip() for key, value in headers.items()},
         "otel_service_name": env.get("OTEL_SERVICE_NAME") or None,
+    }
+
+
+def _webhooks(env: Mapping[str, str], embedded: bool) -> dict:
+    """Webhook URL rules, the receiver's time limit and the retry schedule."""
+    return {
+        "webhook_allow_http": env.get("WEBHOOK_ALLOW_HTTP", "on" if embedded else "off") == "on",
+        "webhook_allow_private": env.get("WEBHOOK_ALLOW_PRIVATE", "off") == "on",
+        "webhook_timeout_seconds": _float(env, "WEBHOOK_TIMEOUT_SECONDS", 10.0),
+        "webhook_first_delay_seconds": _float(env, "WEBHOOK_FIRST_DELAY_SECONDS", 30.0),
+        "webhook_max_delay_seconds": _float(env, "WEBHOOK_MAX_DELAY_SECONDS", 3600.0),
+        "webhook_window_seconds": _float(env, "WEBHOOK_WINDOW_SECONDS", 24 * 3600.0),
+        "webhook_stall_seconds": _int(env, "WEBHOOK_STALL_SECONDS", 60),
     }

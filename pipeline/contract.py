@@ -22,6 +22,7 @@ LOW = "low"
 PRIORITIES = (HIGH, NORMAL, LOW)
 
 PUSH_QUEUE = "push"
+WEBHOOKS_QUEUE = "webhooks"
 
 DELIVER_MESSAGE = "deliver_message"
 # One actor name per lane, same work: Dramatiq serves the jobs a worker
@@ -34,6 +35,7 @@ DELIVERY_ACTORS = {HIGH: DELIVER_MESSAGE_HIGH, NORMAL: DELIVER_MESSAGE, LOW: DEL
 DELIVERY_ACTOR_PRIORITY = {DELIVER_MESSAGE_HIGH: 0, DELIVER_MESSAGE: 10, DELIVER_MESSAGE_LOW: 20}
 FAN_OUT_EVENT = "fan_out_event"
 SEND_PUSH = "send_push"
+DELIVER_WEBHOOKS = "deliver_webhooks"
 
 
 def check_priority(priority: str) -> str:
@@ -77,7 +79,7 @@ def delivery_queues(partitions: int, priorities: tuple[str, ...] = PRIORITIES) -
 
 def all_queues(partitions: int) -> list[str]:
     """Every queue the workers consume and the edge publishes to."""
-    return delivery_queues(partitions) + [PUSH_QUEUE]
+    return delivery_queues(partitions) + [PUSH_QUEUE, WEBHOOKS_QUEUE]
 
 
 def parse_partitions(spec: str, partitions: int) -> list[int]:

@@ -99,6 +99,31 @@ class KeyCache(Protocol):
     def revoke(self, secret_hash: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class WebhookAnswer:
+    """What one POST to a receiver came to: its status code (None: no
+    answer), the error if it was not a success, how long it took."""
+
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status_code is not None and 200 <= self.status_code < 300
+
+
+class WebhookClient(Protocol):
+    """Resolves receivers' hosts and POSTs signed events to them (no
+    redirects followed, a timeout, a circuit breaker per endpoint)."""
+
+    def resolve(self, host: str) -> list[str]: ...
+
+    def post(self, endpoint_id: int, url: str, address: str, body: bytes, headers: dict[str, str],
+             timeout: float) -> WebhookAnswer:
+        """POST to `url`, connecting to `address` (the one checked), never re-resolving the host."""
+
+
 class CodeSender(Protocol):
     """Texts a sign-in code to a phone number (E.164)."""
 
@@ -181,6 +206,21 @@ class SignInPolicy:
 
 
 @dataclass(frozen=True)
+class WebhookPolicy:
+    """What webhook URLs may be, how long a receiver has, and the retry
+    schedule (pipeline.webhook_retry), from the settings."""
+
+    allow_http: bool = False
+    allow_private: bool = False
+    timeout_seconds: float = 10.0
+    first_delay_seconds: float = 30.0
+    max_delay_seconds: float = 3600.0
+    window_seconds: float = 24 * 3600.0
+    rotation_overlap_seconds: int = 24 * 3600
+    stall_seconds: int = 60  # a due event nobody works on this long gets its dispatcher woken
+
+
+@dataclass(frozen=True)
 class Ports:
     """Everything a use case may touch, built once by a composition root.
 
@@ -199,3 +239,4 @@ class Ports:
     phones: PhonePolicy = PhonePolicy()
     # The edge's API key cache; None (workers, commands) reads keys from the database.
     key_cache: KeyCache | None = None
+    webhooks: WebhookPolicy = WebhookPolicy()

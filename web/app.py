@@ -21,7 +21,7 @@ from realtime import make_key_cache, make_presence, make_realtime
 from realtime.breaker_board import make_breaker_board
 from usecases.operations.pipeline_status import pipeline_status
 from usecases.outbox import make_marker
-from usecases.ports import ChatPolicy, OutboxPolicy, PhonePolicy, Ports, PushPolicy, SignInPolicy
+from usecases.ports import ChatPolicy, OutboxPolicy, PhonePolicy, Ports, PushPolicy, SignInPolicy, WebhookPolicy
 from telemetry import tracing
 from web import metrics as http_metrics
 from web import problems, request_log
@@ -32,6 +32,7 @@ from web.auth.sms import make_sms_sender
 from web.auth.tokens import TokenConfig
 from web.extensions import limiter, sock
 from web.presence import PresenceSweeper
+from web.webhook_hosts import resolve_host
 from web.resources import EdgeResources, Readiness, Scrape, SendLimits, SocketPolicy
 from web.ws.hub import Hub
 
@@ -61,7 +62,8 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
                                   settings.max_body_chars, settings.typing_ttl_seconds),
                   push=PushPolicy(settings.push_enabled), meter=PrometheusMeter(),
                   phones=PhonePolicy(settings.default_phone_region),
-                  key_cache=make_key_cache(realtime, settings.redis_url, settings.redis_namespace))
+                  key_cache=make_key_cache(realtime, settings.redis_url, settings.redis_namespace),
+                  webhooks=webhook_policy(settings))
     board = make_breaker_board(settings.redis_url, settings.redis_namespace)
     if getattr(realtime, "guard", None) is not None:
         watch(realtime.guard.breaker, "redis", board)
@@ -96,6 +98,13 @@ def _configure(app: Flask, settings: Settings) -> None:
     )
 
 
+def webhook_policy(settings: Settings) -> WebhookPolicy:
+    return WebhookPolicy(settings.webhook_allow_http, settings.webhook_allow_private,
+                         settings.webhook_timeout_seconds, settings.webhook_first_delay_seconds,
+                         settings.webhook_max_delay_seconds, settings.webhook_window_seconds,
+                         stall_seconds=settings.webhook_stall_seconds)
+
+
 def _resources(settings: Settings, ports: Ports, depths, board) -> EdgeResources:
     """What views and sockets read: ports, hub, token and SMS configuration, policies."""
     def snapshot(now: datetime | None = None):
@@ -118,7 +127,7 @@ def _resources(settings: Settings, ports: Ports, depths, board) -> EdgeResources
         readiness=Readiness(broker_configured=settings.broker_url is not None,
                             redis_configured=settings.redis_url is not None),
         scrape=Scrape(lambda: render(settings.metrics_dir, [collector]), settings.metrics_token),
-        pipeline_status=snapshot)
+        pipeline_status=snapshot, resolve_host=resolve_host)
 
 
 def _rabbitmq_publisher(settings: Settings, sessions) -> BatchPublisher:
@@ -139,12 +148,12 @@ def _register_blueprints(app: Flask) -> None:
     from web.blueprints import admin_api, admin_pages, apidocs, auth, conversations, devices, messages, ops, ws
     from web.blueprints import presence, privacy
     from web.blueprints import conversation_members, conversation_messages, conversation_status
-    from web.blueprints import blocks, message_changes, reactions
+    from web.blueprints import blocks, message_changes, reactions, webhooks
     from web.blueprints import (admin_conversations, admin_dashboard, admin_messages, admin_users_api,
                                 admin_users_pages, api_keys)
 
     for module in (ops, apidocs, auth, messages, conversations, ws, devices, admin_api, admin_pages,
                    presence, privacy, conversation_messages, conversation_members, conversation_status,
                    message_changes, reactions, blocks, admin_dashboard, admin_messages, admin_conversations,
-                   api_keys, admin_users_api, admin_users_pages):
+                   api_keys, admin_users_api, admin_users_pages, webhooks):
         app.register_blueprint(module.bp)

@@ -86,6 +86,7 @@ class EdgeResources:
     pipeline_status: "Callable[..., PipelineStatus] | None" = None
     revocations: "Revocations | None" = None  # recent token revocations (D60), checked per request
     revocation_watch: "RevocationWatch | None" = None  # started once per process (start_revocation_watch)
+    resolve_host: Callable[[str], list[str]] = lambda host: []  # webhook hosts (web.webhook_hosts)
 
 
 def resources() -> EdgeResources:

@@ -31,7 +31,7 @@ from realtime.breaker_board import make_breaker_board
 from telemetry import tracing
 from usecases.outbox import make_marker
 from usecases.messaging.push import PushSender
-from usecases.ports import OutboxPolicy, Ports, PushPolicy, SessionFactory
+from usecases.ports import OutboxPolicy, Ports, PushPolicy, SessionFactory, WebhookPolicy
 from workers.dead_letters import DeadLetters
 from workers.job_context import JobContext
 from workers.metrics import JobMetrics
@@ -73,7 +73,15 @@ def worker_ports(settings: Settings, sessions: SessionFactory, realtime, presenc
     return Ports(sessions=sessions, publisher=publisher, realtime=realtime,
                  presence=presence or make_presence(realtime, settings.redis_url, settings.redis_namespace),
                  outbox=OutboxPolicy(settings.delivery_partitions, settings.outbox_sweep_after_seconds),
-                 push=PushPolicy(settings.push_enabled), meter=PrometheusMeter())
+                 push=PushPolicy(settings.push_enabled), meter=PrometheusMeter(),
+                 webhooks=webhook_policy(settings))
+
+
+def webhook_policy(settings: Settings) -> WebhookPolicy:
+    return WebhookPolicy(settings.webhook_allow_http, settings.webhook_allow_private,
+                         settings.webhook_timeout_seconds, settings.webhook_first_delay_seconds,
+                         settings.webhook_max_delay_seconds, settings.webhook_window_seconds,
+                         stall_seconds=settings.webhook_stall_seconds)
 
 
 def _board(settings: Settings):
@@ -89,6 +97,7 @@ broker = make_broker(settings, RetryPolicy(settings.retry_max, settings.retry_mi
 dramatiq.set_broker(broker)
 
 _runtime: WorkerRuntime | None = None
+_webhook_client = None
 _push_sender = None
 _lock = threading.Lock()
 
@@ -108,6 +117,16 @@ def install_push_sender(sender) -> None:
         _push_sender = sender
         if _runtime is not None:
             _runtime = WorkerRuntime(_runtime.ports, sender or _LazySender())
+
+
+def webhook_client():
+    """This process's webhook client (one breaker per endpoint per process)."""
+    global _webhook_client
+    with _lock:
+        if _webhook_client is None:
+            from workers.webhook_http import RequestsWebhookClient
+            _webhook_client = RequestsWebhookClient()
+        return _webhook_client
 
 
 def runtime() -> WorkerRuntime:

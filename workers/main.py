@@ -3,7 +3,7 @@ actors and the worker-side middleware."""
 
 from telemetry.logs import configure_logging
 from workers.broker import broker, settings
-from workers import delivery, fan_out, push  # noqa: F401  (registers actors)
+from workers import delivery, fan_out, push, webhooks  # noqa: F401  (registers actors)
 from workers.maintenance import Maintenance
 
 broker.add_middleware(Maintenance(settings.outbox_sweep_interval_seconds))

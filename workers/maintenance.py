@@ -34,6 +34,6 @@ class Maintenance(Middleware):
         while not self._stop.wait(self.interval_seconds):
             try:
                 ports = runtime().ports
-                run_tick(ports.sessions, ports.publisher, datetime.now(timezone.utc))
+                run_tick(ports.sessions, ports.publisher, datetime.now(timezone.utc), ports.webhooks)
             except Exception:
                 log.exception("maintenance tick failed; retrying next tick")

@@ -9,7 +9,9 @@ from db.models.base import Base, Id, Timestamp
 from db.models.chat import Block, Conversation, ConversationMember, Reaction, StreamEvent
 from db.models.messaging import Delivery, IdempotencyKey, Message, Outbox, Push
 from db.models.operations import AuditEntry, DeadLetter
+from db.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookEvent
 
 __all__ = ["ApiKey", "AuditEntry", "Base", "Block", "Conversation", "ConversationMember", "DeadLetter", "Delivery",
            "Device", "IdempotencyKey", "Id", "Message", "OtpCode", "Outbox", "Push", "Reaction",
-           "RefreshToken", "Stream", "StreamEvent", "Timestamp", "User", "WsTicket"]
+           "RefreshToken", "Stream", "StreamEvent", "Timestamp", "User", "WebhookAttempt", "WebhookEndpoint",
+           "WebhookEvent", "WsTicket"]

@@ -64,6 +64,9 @@ class Delivery(Base):
     failed_at: Mapped[datetime | None] = mapped_column(Timestamp)
     expired_at: Mapped[datetime | None] = mapped_column(Timestamp)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # How often an admin requeued this delivery after a dead letter failed
+    # it (the one backward move, D19): webhook status sequences count on.
+    requeues: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
 
 class Outbox(Base):

@@ -199,7 +199,7 @@ def test_a_scoped_token_reaches_no_route_but_those_made_for_it(app, client, worl
     headers = bearer(scoped_token(world.tokens, amy, scope))
     values = {"conversation_id": scope, "message_id": world.messages["amys"], "user_id": world.cat.id,
               "emoji": "%F0%9F%91%8D", "device_id": device.json["id"], "letter_id": 1, "filename": "index.html",
-              "key_id": 1}
+              "key_id": 1, "endpoint_id": 1, "event_id": "evt_1"}
     problems, tried = [], 0
     for method, rule, endpoint in every_route(app):
         if endpoint in SCOPED_TOKEN_ENDPOINTS:

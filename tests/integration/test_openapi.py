@@ -241,3 +241,32 @@ def test_docs_loads_only_local_assets(client):
 def test_assets_cannot_leave_their_folder(client):
     assert client.get("/docs/assets/../__init__.py").status_code == 404
     assert client.get("/docs/assets/no-such-file.js").status_code == 404
+
+
+def test_the_webhook_events_are_documented_and_their_examples_fit(spec):
+    """`x-webhooks` (OpenAPI 3.1's `webhooks`, D83): every event type Herald sends, with a fitting example."""
+    from pipeline.webhook_events import MESSAGE_STATUS, PING
+
+    registry = Registry().with_resource(SPEC_URI, Resource.from_contents(spec, default_specification=DRAFT4))
+    assert {MESSAGE_STATUS, PING} <= set(spec["x-webhooks"])
+    for name, item in spec["x-webhooks"].items():
+        media = item["post"]["requestBody"]["content"]["application/json"]
+        validator = OAS30Validator({"$ref": f"{SPEC_URI}#/{_pointer('x-webhooks', name, 'post', 'requestBody', 'content', 'application/json', 'schema')}"},
+                                   registry=registry)
+        assert [e.message for e in validator.iter_errors(media["example"])] == [], name
+        assert not validator.is_valid({**media["example"], "type": "other"})
+
+
+def test_real_webhook_answers_match_the_document(client, auth, spec):
+    contract = _Contract(spec)
+    business, stranger = auth.user("business"), auth.user("business")
+    headers = auth.headers(business)
+    refused = client.post("/v1/webhooks", json={"url": "ftp://x.example/", "events": ["message.status"]},
+                          headers=headers)
+    contract.check(refused, "post", "/v1/webhooks", "webhook_url_refused")
+    contract.check(client.post("/v1/webhooks", json={"url": "https://x.example/", "events": []}, headers=headers),
+                   "post", "/v1/webhooks", "validation_failed")
+    contract.check(client.get("/v1/webhooks", headers=headers), "get", "/v1/webhooks")
+    one = "/v1/webhooks/{endpoint_id}"
+    contract.check(client.get("/v1/webhooks/999", headers=auth.headers(stranger)), "get", one, "not_found")
+    contract.check(client.post("/v1/webhooks/999/test", headers=headers), "post", one + "/test", "not_found")

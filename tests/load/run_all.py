@@ -6,7 +6,8 @@ generator in processes of its own: the maximum in a closed loop, then the
 open-loop latency curve at shares of it; tests/load/bench_latency.py), the group chat
 bench (closed loop, then a fixed offered rate; tests/load/bench_chat.py) and the pipeline
 benchmarks (priority isolation, throughput scaling, recovery after kill -9;
-tests/load/bench_pipeline.py), in the same run on the same machine, and
+tests/load/bench_pipeline.py) and webhooks (events/s to one endpoint vs status
+changes/s, lag; tests/load/bench_webhooks.py), in the same run on the same machine, and
 their ratios to the baseline. `make bench BENCH_ARGS="--only raw,oneway"` runs some parts.
 
 Not a test: it prints figures and exits 0 unless something crashed. Each
@@ -29,14 +30,14 @@ import time
 import traceback
 from dataclasses import dataclass
 
-from tests.load import bench_chat, bench_pipeline
+from tests.load import bench_chat, bench_pipeline, bench_webhooks
 from tests.load.bench_counts import CountsResult, run_counts
 from tests.load import bench_latency
 from tests.load.bench_latency import LatencyResult
 from tests.load.bench_oneway import add_arguments
 from tests.load.raw_rabbitmq import BATCH, CONFIRM_BATCH, SINGLE, RawResult, run_raw
 
-PARTS = ("raw", "counts", "oneway", *bench_pipeline.PARTS, "chat")
+PARTS = ("raw", "counts", "oneway", *bench_pipeline.PARTS, "chat", "webhooks")
 
 
 @dataclass
@@ -75,7 +76,7 @@ def _terminate(signum, _frame):
 
 
 def summary(raw: Baselines | None, counts: CountsResult | None, oneway: LatencyResult | None, priority=None,
-            scaling=None, recovery=None, chat=None) -> list[str]:
+            scaling=None, recovery=None, chat=None, webhooks=None) -> list[str]:
     rows = []
     batched = raw.batched if raw is not None else None
     single = raw.single if raw is not None else None
@@ -99,6 +100,8 @@ def summary(raw: Baselines | None, counts: CountsResult | None, oneway: LatencyR
     rows += bench_pipeline.summary_rows(priority, scaling, recovery)
     if chat is not None:
         rows += chat.summary_rows()
+    if webhooks is not None:
+        rows += webhooks.summary_rows()
     for name, part in (("priority", priority), ("scaling", scaling), ("recovery", recovery)):
         if part is not None and part.busy_summary:
             rows.append((f"machine CPU busy during {name}", part.busy_summary))
@@ -158,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         run("chat", f"\ngroup chat: {bench_chat.SENDERS} senders closed loop for {args.chat_seconds:g} s, then "
                     f"{args.chat_rate:g} msg/s offered for {args.chat_open_seconds:g} s …",
             lambda: bench_chat.run_chat(bench_chat.config_from(args)))
+        run("webhooks", f"\nwebhooks: {args.messages} one-way messages, every `sent` to one endpoint …",
+            lambda: bench_webhooks.run_webhooks(args.messages, args.recipients, min(args.concurrency, 8)))
         run("priority", f"\npriority isolation: high latency idle, then behind {args.backlog:,} low jobs …",
             lambda: bench_pipeline.run_priority(priority_config))
         run("scaling", f"\nthroughput scaling: {args.scaling_jobs:,} jobs per run …",

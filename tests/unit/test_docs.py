@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-USER_DOCS = ["README.md", "docs/websocket.md", "docs/operations.md", "docs/architecture.md", "docs/sending.md"]
+USER_DOCS = ["README.md", "docs/websocket.md", "docs/operations.md", "docs/architecture.md", "docs/sending.md",
+             "docs/webhooks.md"]
 TOP_LEVEL = ("web", "workers", "db", "pipeline", "usecases", "cli", "config", "telemetry", "rabbitmq", "realtime",
              "tests", "scripts", "docs", ".ci", "metrics", "deploy")
 # gunicorn reads these itself (gunicorn.conf.py); the README lists them beside ours.

@@ -10,10 +10,11 @@ def test_a_delivery_pool_takes_the_chosen_lanes_and_partitions():
     assert len(pool_queues("delivery", 4)) == 12
 
 
-def test_the_push_pool_has_its_own_queue_and_all_takes_every_queue():
+def test_the_push_and_webhooks_pools_have_their_own_queues_and_all_takes_every_queue():
     assert pool_queues("push", 4) == ["push"]
-    assert pool_queues("all", 2)[-1:] == ["push"]
-    assert len(pool_queues("all", 2)) == 7
+    assert pool_queues("webhooks", 4) == ["webhooks"]
+    assert pool_queues("all", 2)[-2:] == ["push", "webhooks"]
+    assert len(pool_queues("all", 2)) == 8
 
 
 def test_there_is_no_maintenance_pool_the_tick_runs_beside_every_worker():

@@ -18,6 +18,7 @@ from usecases.messaging.deliveries import Positioned, position_pending
 from usecases.messaging.push_plan import push_jobs
 from usecases.messaging.stream import lock_streams
 from usecases.ports import Ports
+from usecases.webhooks.status_events import ConversationMessage, StatusChange, status_event_jobs
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +44,15 @@ def deliver_message(ports: Ports, message_id: int, now: datetime) -> list[Positi
         else:
             last = lock_streams(uow.session, current_members(message.conversation_id))
             ensure_chat_deliveries(uow.session, message.conversation_id, message.seq, sorted(last))
-        positioned = position_pending(uow.session, last, message_id, now)
-        pushes = push_jobs(uow.session, ports, positioned, now)
+        changes: list[StatusChange] = []
+        chat_events: list[ConversationMessage] = []
+        positioned = position_pending(uow.session, last, message_id, now, changes, chat_events)
+        jobs = push_jobs(uow.session, ports, positioned, now)
+        jobs += status_event_jobs(uow.session, changes, now, ports.outbox, chat_events)
         uow.commit()
     ports.meter.sent([(item.payload["priority"], item.waited_seconds) for item in positioned])
     ring_positioned(ports, positioned)
-    ports.publisher.submit(pushes)
+    ports.publisher.submit(jobs)
     return positioned
 
 

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from db.sql import update_rows
 from usecases.messaging.stream import message_payload, set_last_positions
 from usecases.operations.dead_letters import record_unplaceable
+from usecases.webhooks.status_events import (ConversationMessage, StatusChange, member_webhooked, report_changes,
+                                             returning_flagged, webhooked)
 from db.models import Delivery, Device, Message, Stream, User
 from pipeline import status
 from pipeline.schedule import is_expired
@@ -52,7 +54,8 @@ _UNPLACEABLE = object()
 
 
 def position_pending(session: Session, last: dict[int, int], up_to_message_id: int,
-                     now: datetime) -> list[Positioned]:
+                     now: datetime, changes: list[StatusChange] | None = None,
+                     chat_events: list[ConversationMessage] | None = None) -> list[Positioned]:
     """Give every unpositioned delivery of the recipients up to this message a
     stream position, in acceptance (message id) order per recipient, and
     mark it sent. `last` is {recipient: last position} of the recipients'
@@ -70,8 +73,13 @@ def position_pending(session: Session, last: dict[int, int], up_to_message_id: i
     (record_unplaceable) rather than failing the job, which would hold back
     every other message of the recipient until they all were dead letters.
     A chat message's copy in its own sender's stream (for their other
-    devices) is `read` as it is placed: it needs no receipt.
+    devices) is `read` as it is placed: it needs no receipt. One-way
+    deliveries whose sender has a webhook endpoint append their change to
+    `changes`, chat messages placed for a member who has one append to
+    `chat_events` (the caller writes the events, same transaction).
     """
+    changes = [] if changes is None else changes
+    chat_events = [] if chat_events is None else chat_events
     last = dict(last)
     payloads: dict[int, object] = {}
     placed, expired = [], []
@@ -81,7 +89,10 @@ def position_pending(session: Session, last: dict[int, int], up_to_message_id: i
             payloads[message.id] = _evaluate(session, message, now)
         payload = payloads[message.id]
         if payload is _UNPLACEABLE:
-            continue
+            continue  # its dead letter fails (and reports) its deliveries
+        if message.webhooked:
+            changes.append(StatusChange(message.id, recipient_id, status.EXPIRED if payload is None else status.SENT,
+                                        now, message.requeues))
         if payload is None:
             expired.append(delivery_id)
             continue
@@ -95,6 +106,8 @@ def position_pending(session: Session, last: dict[int, int], up_to_message_id: i
         due = max(message.created_at, message.send_at or message.created_at)
         positioned.append(Positioned(recipient_id, last[recipient_id], payload, has_device,
                                      (now - due).total_seconds()))
+        if message.member_webhooked and not own and message.conversation_id is not None:
+            chat_events.append(ConversationMessage(recipient_id, payload))
     update_rows(session, Delivery, "id", placed)
     if expired:
         session.execute(update(Delivery).where(Delivery.id.in_(expired))
@@ -131,7 +144,8 @@ def _pending(session: Session, recipient_ids: list[int], up_to_message_id: int, 
     rows = session.execute(
         select(Delivery.id.label("delivery_id"), Delivery.recipient_id,
                select(Device.id).where(Device.user_id == Delivery.recipient_id).exists().label("has_device"),
-               *_MESSAGE_COLUMNS)
+               Delivery.requeues, webhooked(Delivery.message_id).label("webhooked"),
+               member_webhooked(Delivery.recipient_id).label("member_webhooked"), *_MESSAGE_COLUMNS)
         .join(Message, Message.id == Delivery.message_id)
         .join(User, User.id == Message.sender_id)
         .where(Delivery.recipient_id.in_(recipient_ids), Delivery.position.is_(None),
@@ -146,10 +160,14 @@ def _pending(session: Session, recipient_ids: list[int], up_to_message_id: int, 
 def expire_overdue(session: Session, now: datetime) -> int:
     """Undelivered deliveries of expired messages become `expired` (never delivered after)."""
     expired = select(Message.id).where(Message.expires_at <= now)
-    return session.execute(
-        update(Delivery).where(Delivery.message_id.in_(expired),
-                               Delivery.status.in_(status.predecessors(status.EXPIRED)))
-        .values(status=status.EXPIRED, expired_at=now)).rowcount
+    deliveries = Delivery.__table__
+    rows = returning_flagged(session, update(deliveries).where(
+        deliveries.c.message_id.in_(expired), deliveries.c.status.in_(status.predecessors(status.EXPIRED)))
+        .values(status=status.EXPIRED, expired_at=now),
+        deliveries.c.message_id, deliveries.c.message_id, deliveries.c.recipient_id, deliveries.c.requeues)
+    report_changes(session, [StatusChange(row.message_id, row.recipient_id, status.EXPIRED, now, row.requeues)
+                             for row in rows if row.webhooked], now)
+    return len(rows)
 
 
 def mark_delivered(session: Session, user_id: int, up_to_position: int, now: datetime,
@@ -160,7 +178,8 @@ def mark_delivered(session: Session, user_id: int, up_to_position: int, now: dat
 
 
 def mark_delivered_with_receipts(session: Session, user_id: int, up_to_position: int, now: datetime,
-                                 conversation_id: int | None = None
+                                 conversation_id: int | None = None,
+                                 changes: list[StatusChange] | None = None
                                  ) -> tuple[list[int], dict[int, int], list[tuple[str, str, datetime | None]]]:
     """`mark_delivered`, and for the chat messages it marked (not the user's
     own): conversation → highest seq, what the senders' receipts say; and
@@ -173,6 +192,8 @@ def mark_delivered_with_receipts(session: Session, user_id: int, up_to_position:
     UPDATE (a CTE read by an InitPlan), so the stream row is locked before the
     scan of the deliveries starts, and returns its messages' conversation and
     seq (UPDATE … FROM messages). SQLite: three statements, in-process.
+    Each row also says whether its sender has a webhook endpoint; those
+    changes are appended to `changes` (the caller writes their events).
     """
     postgres = session.get_bind().dialect.name == "postgresql"
     greatest = func.greatest if postgres else func.max
@@ -192,18 +213,25 @@ def mark_delivered_with_receipts(session: Session, user_id: int, up_to_position:
                                           *_in_conversation(conversation_id))
                  .values(status=status.DELIVERED, delivered_at=now))
     if not postgres:
-        sent = dict(session.execute(statement.returning(deliveries.c.message_id, deliveries.c.sent_at)).all())
+        marked = returning_flagged(session, statement, deliveries.c.message_id, deliveries.c.message_id,
+                                   deliveries.c.requeues, deliveries.c.sent_at)
+        sent = {row.message_id: row.sent_at for row in marked}
         ids = list(sent)
         rows = session.execute(select(messages.c.id, messages.c.conversation_id, messages.c.seq,
                                       messages.c.sender_id, messages.c.kind, messages.c.priority)
                                .where(messages.c.id.in_(ids))).all() if ids else []
         copies = [(row.kind, row.priority, sent[row.id]) for row in rows]
     else:
-        rows = session.execute(statement.where(deliveries.c.message_id == messages.c.id).add_cte(acked).returning(
-            deliveries.c.message_id.label("id"), messages.c.conversation_id, messages.c.seq,
-            messages.c.sender_id, messages.c.kind, messages.c.priority, deliveries.c.sent_at)).all()
-        ids = [row.id for row in rows]
+        rows = marked = session.execute(statement.where(deliveries.c.message_id == messages.c.id).add_cte(acked)
+                                        .returning(deliveries.c.message_id, messages.c.conversation_id,
+                                                   messages.c.seq, messages.c.sender_id, messages.c.kind,
+                                                   messages.c.priority, deliveries.c.sent_at, deliveries.c.requeues,
+                                                   webhooked(deliveries.c.message_id).label("webhooked"))).all()
+        ids = [row.message_id for row in rows]
         copies = [(row.kind, row.priority, row.sent_at) for row in rows]
+    if changes is not None:
+        changes.extend(StatusChange(row.message_id, user_id, status.DELIVERED, now, row.requeues)
+                       for row in marked if row.webhooked)
     upto: dict[int, int] = {}
     for row in rows:
         if row.conversation_id is not None and row.sender_id != user_id:
@@ -212,22 +240,33 @@ def mark_delivered_with_receipts(session: Session, user_id: int, up_to_position:
 
 
 def mark_read(session: Session, user_id: int, up_to_position: int, now: datetime,
-              conversation_id: int | None = None) -> int:
-    """A read marker: everything up to the position was read (and so delivered)."""
-    return len(mark_read_copies(session, user_id, up_to_position, now, conversation_id))
+              conversation_id: int | None = None, changes: list[StatusChange] | None = None) -> int:
+    """A read marker: everything up to the position was read (and so
+    delivered); how many deliveries it marked."""
+    return len(mark_read_copies(session, user_id, up_to_position, now, conversation_id, changes))
 
 
 def mark_read_copies(session: Session, user_id: int, up_to_position: int, now: datetime,
-                     conversation_id: int | None = None) -> list[tuple[str, str]]:
+                     conversation_id: int | None = None,
+                     changes: list[StatusChange] | None = None) -> list[tuple[str, str]]:
     """`mark_read`, answering (kind, priority) of each copy it marked, for the
-    metrics: returned by the same statement (UPDATE … FROM messages)."""
+    metrics: returned by the same statement (UPDATE … FROM messages).
+    Changes of senders with a webhook endpoint go to `changes`; a delivery
+    that was never `delivered` reports both steps (its delivered_at is set
+    to now here)."""
     deliveries, messages = Delivery.__table__, Message.__table__
-    return [tuple(row) for row in session.execute(
-        update(deliveries).where(deliveries.c.recipient_id == user_id, deliveries.c.position <= up_to_position,
-                                 deliveries.c.status.in_(status.predecessors(status.READ)),
-                                 deliveries.c.message_id == messages.c.id, *_in_conversation(conversation_id))
-        .values(status=status.READ, read_at=now, delivered_at=func.coalesce(deliveries.c.delivered_at, now))
-        .returning(messages.c.kind, messages.c.priority))]
+    rows = returning_flagged(session, update(deliveries).where(
+        deliveries.c.recipient_id == user_id, deliveries.c.position <= up_to_position,
+        deliveries.c.status.in_(status.predecessors(status.READ)),
+        deliveries.c.message_id == messages.c.id, *_in_conversation(conversation_id))
+        .values(status=status.READ, read_at=now, delivered_at=func.coalesce(deliveries.c.delivered_at, now)),
+        deliveries.c.message_id, deliveries.c.message_id, deliveries.c.delivered_at, deliveries.c.requeues,
+        messages.c.kind, messages.c.priority)
+    if changes is not None:
+        changes.extend(StatusChange(row.message_id, user_id, status.READ, now, row.requeues,
+                                    skipped_delivered=row.delivered_at == now)
+                       for row in rows if row.webhooked)
+    return [(row.kind, row.priority) for row in rows]
 
 
 def _in_conversation(conversation_id: int | None) -> list:

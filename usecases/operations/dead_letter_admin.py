@@ -127,7 +127,7 @@ def _reset_failed(session: Session, message_id: int, letter_id: int, act: AdminA
     reset = list(session.scalars(update(Delivery).where(
         Delivery.message_id == message_id, Delivery.status == status.FAILED, Delivery.position.is_(None),
         Delivery.last_error.startswith(FAILED_BY_DEAD_LETTER, autoescape=True))
-        .values(status=status.ACCEPTED, failed_at=None).returning(Delivery.id)))
+        .values(status=status.ACCEPTED, failed_at=None, requeues=Delivery.requeues + 1).returning(Delivery.id)))
     if reset:
         _audit(session, act, "deliveries.reset_failed", "message", message_id, dead_letter_id=letter_id,
                delivery_ids=sorted(reset), **{"from": status.FAILED, "to": status.ACCEPTED})

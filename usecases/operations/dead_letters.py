@@ -21,6 +21,7 @@ from pipeline import status
 from pipeline.contract import DELIVERY_ACTORS, NORMAL, SEND_PUSH, delivery_queue
 from pipeline.failures import error_text
 from telemetry.context import trace_id_of
+from usecases.webhooks.status_events import StatusChange, report_changes, returning_flagged
 
 DEAD, REQUEUED, DISCARDED = "dead", "requeued", "discarded"
 # Deliveries a dead letter failed carry this prefix in last_error, so a
@@ -126,7 +127,11 @@ def pushed_message_of(session: Session, actor_name: str, args: list) -> Message 
 def _fail_unplaced(session: Session, message_id: int, reason: str, now: datetime) -> None:
     # Only deliveries without a stream position: a placed one is in the
     # recipient's stream already (another job's catch-up, D2) and arrives.
-    session.execute(update(Delivery).where(
-        Delivery.message_id == message_id, Delivery.position.is_(None),
-        Delivery.status.in_(status.predecessors(status.FAILED)))
-        .values(status=status.FAILED, failed_at=now, last_error=reason))
+    deliveries = Delivery.__table__
+    rows = returning_flagged(session, update(deliveries).where(
+        deliveries.c.message_id == message_id, deliveries.c.position.is_(None),
+        deliveries.c.status.in_(status.predecessors(status.FAILED)))
+        .values(status=status.FAILED, failed_at=now, last_error=reason),
+        deliveries.c.message_id, deliveries.c.recipient_id, deliveries.c.requeues)
+    report_changes(session, [StatusChange(message_id, row.recipient_id, status.FAILED, now, row.requeues)
+                             for row in rows if row.webhooked], now)
