@@ -81,7 +81,8 @@ def test_herald_user_create_prints_an_id_and_a_working_token(env, app, sessions)
         uow.session.get(User, created["id"]).disabled_at = entry.created_at  # an admin disabled it meanwhile
         uow.commit()
     assert (entry.actor_id, entry.action, entry.target_id, entry.details) == (
-        None, "user.create", str(created["id"]), {"via": "cli", "role": "mobile", "username": None})
+        None, "user.create", str(created["id"]), {"via": "cli", "role": "mobile", "username": None,
+                                                  "placeholder_claimed": False})
     refused = run_herald(env, "token", str(created["id"]))
     assert refused.returncode != 0 and "account_disabled" in refused.stderr
 

@@ -255,18 +255,28 @@ def mark_read_copies(session: Session, user_id: int, up_to_position: int, now: d
     that was never `delivered` reports both steps (its delivered_at is set
     to now here)."""
     deliveries, messages = Delivery.__table__, Message.__table__
+    postgres = session.get_bind().dialect.name == "postgresql"
+    # SQLite's RETURNING cannot name an UPDATE … FROM table: there the kinds
+    # come from a SELECT after (in-process, no round trip).
+    joined = [deliveries.c.message_id == messages.c.id] if postgres else []
+    extra = [messages.c.kind, messages.c.priority] if postgres else []
     rows = returning_flagged(session, update(deliveries).where(
         deliveries.c.recipient_id == user_id, deliveries.c.position <= up_to_position,
-        deliveries.c.status.in_(status.predecessors(status.READ)),
-        deliveries.c.message_id == messages.c.id, *_in_conversation(conversation_id))
+        deliveries.c.status.in_(status.predecessors(status.READ)), *joined, *_in_conversation(conversation_id))
         .values(status=status.READ, read_at=now, delivered_at=func.coalesce(deliveries.c.delivered_at, now)),
-        deliveries.c.message_id, deliveries.c.message_id, deliveries.c.delivered_at, deliveries.c.requeues,
-        messages.c.kind, messages.c.priority)
+        deliveries.c.message_id, deliveries.c.message_id, deliveries.c.delivered_at, deliveries.c.requeues, *extra)
+    if postgres:
+        copies = [(row.kind, row.priority) for row in rows]
+    else:
+        kinds = {row.id: (row.kind, row.priority) for row in session.execute(
+            select(messages.c.id, messages.c.kind, messages.c.priority)
+            .where(messages.c.id.in_([row.message_id for row in rows])))} if rows else {}
+        copies = [kinds[row.message_id] for row in rows]
     if changes is not None:
         changes.extend(StatusChange(row.message_id, user_id, status.READ, now, row.requeues,
                                     skipped_delivered=row.delivered_at == now)
                        for row in rows if row.webhooked)
-    return [(row.kind, row.priority) for row in rows]
+    return copies
 
 
 def _in_conversation(conversation_id: int | None) -> list:
