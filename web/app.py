@@ -22,6 +22,7 @@ from web.auth.sms import make_sms_sender
 from web.auth.tokens import TokenConfig
 from web.extensions import limiter, sock
 from web.presence import PresenceSweeper
+from web.ws.lost_rings import LostRingCheck
 from web.resources import EdgeResources, SendLimits, SocketPolicy
 from web.ws.hub import Hub
 
@@ -75,6 +76,7 @@ def _resources(settings: Settings, ports: Ports, depths) -> EdgeResources:
         sms=make_sms_sender(settings.sms_sender), depths=depths,
         broker_answers=(lambda: broker_answers(settings.broker_url)) if settings.broker_url else (lambda: True),
         presence_sweeper=PresenceSweeper(settings.ws_ping_seconds),
+        lost_rings=LostRingCheck(settings.ws_ping_seconds),
         sockets=SocketPolicy(settings.ws_ping_seconds, settings.ws_max_frame_bytes, settings.ws_send_queue_limit,
                              settings.ws_ticket_ttl_seconds, settings.ws_allowed_origins),
         sign_in=SignInPolicy(settings.otp_ttl_seconds, settings.otp_max_attempts,

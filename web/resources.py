@@ -15,6 +15,7 @@ from web.auth.tokens import TokenConfig
 if TYPE_CHECKING:  # the hub and the sweeper import this module's resources() at run time
     from web.presence import PresenceSweeper
     from web.ws.hub import Hub
+    from web.ws.lost_rings import LostRingCheck
 
 
 class QueueDepth(Protocol):
@@ -59,6 +60,7 @@ class EdgeResources:
     limits: SendLimits = SendLimits()
     sockets: SocketPolicy = SocketPolicy()
     presence_sweeper: "PresenceSweeper | None" = None  # started by the first socket
+    lost_rings: "LostRingCheck | None" = None  # started by the first socket
 
 
 def resources() -> EdgeResources:

@@ -19,7 +19,7 @@ from pipeline.errors import HeraldError
 from pipeline.frames import (clamp_ack, encode, error_frame, next_action,
                              parse_client_frame, pong_frame, ready_frame)
 from pipeline.rings import Ring, in_scope
-from usecases.messaging.stream_reading import replay_page, stream_end
+from usecases.messaging.stream_reading import replay_page
 from web.ws import commands
 from web.ws.acks import AckBuffer
 from web.ws.mailbox import Mailbox
@@ -34,17 +34,27 @@ class Connection:
         self.ws = ws
         self.user_id = user_id
         self.context = context  # a token scoped to one conversation sees only it
-        self.last_sent = since
         self.res = res
         self.policy = res.sockets
-        self.mailbox = Mailbox(res.sockets.send_queue_limit)
+        self.mailbox = Mailbox(res.sockets.send_queue_limit, since)
         self.session_id = uuid.uuid4().hex
         self.closed = threading.Event()
         self.acks = AckBuffer(res, user_id, context)
         self.signals = SocketSignals(res, user_id, self.session_id, context)
 
+    @property
+    def last_sent(self) -> int:
+        """The stream position sent so far (kept on the mailbox, where the lost-ring check reads it)."""
+        return self.mailbox.delivered
+
+    @last_sent.setter
+    def last_sent(self, position: int) -> None:
+        self.mailbox.delivered = position
+
     def run(self) -> None:
         self.signals.beat()  # this session is live (presence, and no push while it lasts)
+        if self.res.lost_rings is not None:
+            self.res.lost_rings.ensure_started(self.res)
         self.res.hub.attach(self.user_id, self.mailbox)
         reader = threading.Thread(target=self._read_loop, name="herald-ws-reader", daemon=True)
         reader.start()
@@ -65,7 +75,7 @@ class Connection:
         next_beat = time.monotonic() + interval
         while not self.closed.is_set():
             # On a timer, not only when idle: a busy socket must still renew
-            # its session and run the lost-ring check.
+            # its session.
             if self.mailbox.wait(max(0.0, next_beat - time.monotonic())):
                 if self.mailbox.close_request is not None:
                     self.ws.close(*self.mailbox.close_request)
@@ -105,11 +115,9 @@ class Connection:
                 return
 
     def _heartbeat(self) -> None:
+        # A ring lost after its commit is found by the process's lost-ring
+        # check (web.ws.lost_rings), one statement for all its sockets.
         self.signals.beat()
-        # Safety net: a ring lost after its commit (worker crash, Redis
-        # restart) is found here at the latest.
-        if stream_end(self.res.ports, self.user_id) > self.last_sent:
-            self._fill()
 
     def _send(self, text: str) -> None:
         self.ws.send(text)
