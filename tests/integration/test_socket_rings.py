@@ -35,6 +35,7 @@ class FakeSocket:
         return data
 
     def close(self, *args) -> None:
+        self.closed_with = args
         self.incoming.put(None)
 
     def types(self) -> list[str]:
@@ -113,3 +114,17 @@ def test_a_lost_ring_is_found_by_the_process_wide_check(edge, auth, settings, se
     assert res.lost_rings.check(res) == 0  # caught up: nothing more to re-read
     ws.close()
     thread.join(5)
+
+
+def test_a_socket_whose_replay_fails_is_closed_with_1011_not_answered_in_http(edge, auth, monkeypatch):
+    from web.ws import connection
+
+    def pool_timeout(*args, **kwargs):
+        raise TimeoutError("QueuePool limit reached")
+    monkeypatch.setattr(connection, "replay_page", pool_timeout)
+    _, res, _ = edge
+    me = auth.user()
+    ws = FakeSocket()
+    Connection(ws, me.id, 0, res).run()  # returns: nothing for flask-sock to turn into a 500
+    assert ws.closed_with[0] == 1011 and "ready" not in ws.types()
+    assert res.hub.by_user() == {}

@@ -24,7 +24,7 @@ from multiprocessing.connection import Connection
 
 from websockets.asyncio.client import connect
 
-OPEN_AT_ONCE = 200  # handshakes in flight per client process
+OPEN_AT_ONCE = 50  # handshakes in flight per client process (more only queue for the edge's pool)
 
 
 class _Clients:

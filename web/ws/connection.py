@@ -27,6 +27,7 @@ from web.ws.signals import SocketSignals
 
 log = logging.getLogger(__name__)
 REPLAY_PAGE = 500
+CLOSE_SERVER_ERROR = 1011
 
 
 class Connection:
@@ -64,6 +65,13 @@ class Connection:
             self._write_loop()
         except ConnectionClosed:
             pass
+        except Exception:
+            # After the upgrade an error must close the socket, not become an
+            # HTTP 500 written into the WebSocket stream (seen when the
+            # replay waited past the pool's timeout): 1011, the client
+            # reconnects from its last position.
+            log.exception("socket of user %s failed", self.user_id)
+            self._close(CLOSE_SERVER_ERROR, "server error, reconnect")
         finally:
             self.closed.set()
             self.acks.flush()
@@ -118,6 +126,12 @@ class Connection:
         # A ring lost after its commit is found by the process's lost-ring
         # check (web.ws.lost_rings), one statement for all its sockets.
         self.signals.beat()
+
+    def _close(self, code: int, reason: str) -> None:
+        try:
+            self.ws.close(code, reason)
+        except Exception:  # already closed
+            pass
 
     def _send(self, text: str) -> None:
         self.ws.send(text)
