@@ -102,3 +102,20 @@ def test_a_message_to_a_large_online_group_reaches_each_member_once_in_order(set
     for _, _, thread in sockets:
         thread.join(5)
     assert got[0]["message"]["body"] == "hello 0"
+
+
+def test_presence_is_pushed_to_the_members_of_small_conversations_only(client, auth, sessions, monkeypatch):
+    """Every connect in a large group would otherwise frame every other member (N²)."""
+    from db.engine import UnitOfWork
+    from tests.support.chat import direct
+    from usecases.presence import presence
+
+    me, a, b, c, friend = (auth.user() for _ in range(5))
+    group(client, auth, me, [a, b, c])  # 4 members
+    direct(client, auth, me, friend)
+    with UnitOfWork(sessions) as uow:
+        assert presence.contact_ids(uow.session, me.id) == sorted([a.id, b.id, c.id, friend.id])
+        monkeypatch.setattr(presence, "PUSHED_UP_TO_MEMBERS", 3)
+        assert presence.contact_ids(uow.session, me.id) == [friend.id]
+        # Seeing presence is unchanged: a member of the large group may still ask.
+        assert presence.visible_subjects(uow.session, a.id, [me.id]) == {me.id}

@@ -26,6 +26,8 @@ Not a test: nothing here passes or fails on speed.
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
 import os
 import random
 import time
@@ -242,6 +244,8 @@ def config_from(args: argparse.Namespace) -> GroupsConfig:
 
 
 def main() -> None:
+    # SIGTERM → SystemExit, so the `finally` blocks stop the stack and drop the database.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser)
     print("\n".join(run_groups(config_from(parser.parse_args())).lines()))

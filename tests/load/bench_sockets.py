@@ -19,6 +19,8 @@ Not a test: nothing here passes or fails on memory.
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
 import multiprocessing as mp
 import random
 import resource
@@ -301,6 +303,8 @@ def config_from(args: argparse.Namespace) -> SocketsConfig:
 
 
 def main() -> None:
+    # SIGTERM → SystemExit, so the `finally` blocks stop the stack and drop the database.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser)
     print("\n".join(run_sockets(config_from(parser.parse_args())).lines()))

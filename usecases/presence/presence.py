@@ -3,14 +3,17 @@ with (current members on both sides), less those the user blocked."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from db.models import Block, ConversationMember, User
+from pipeline.presence import PUSHED_UP_TO_MEMBERS
 
 
-def _sharers(user_id: int, conversation_id: int | None = None, among: list[int] | None = None) -> list:
-    """Query of the users sharing a conversation with `user_id` (only `conversation_id` if given)."""
+def _sharers(user_id: int, conversation_id: int | None = None, among: list[int] | None = None,
+             within=None) -> list:
+    """Query of the users sharing a conversation with `user_id` (only
+    `conversation_id` if given; only conversations of the `within` query if given)."""
     mine, theirs = aliased(ConversationMember), aliased(ConversationMember)
     query = (select(theirs.user_id).distinct()
              .join(mine, mine.conversation_id == theirs.conversation_id)
@@ -20,12 +23,22 @@ def _sharers(user_id: int, conversation_id: int | None = None, among: list[int] 
         query = query.where(mine.conversation_id == conversation_id)
     if among is not None:
         query = query.where(theirs.user_id.in_(among))
+    if within is not None:
+        query = query.where(mine.conversation_id.in_(within))
     return query
 
 
 def contact_ids(session: Session, user_id: int) -> list[int]:
-    """Who hears `user_id`'s presence changes: sharers of a conversation the user has not blocked."""
-    ids = set(session.scalars(_sharers(user_id)))
+    """Who hears `user_id`'s presence changes: sharers of a conversation of
+    at most PUSHED_UP_TO_MEMBERS members, whom the user has not blocked
+    (a large group's members ask instead: D73 in docs/decisions.md)."""
+    mine, members = aliased(ConversationMember), aliased(ConversationMember)
+    small = (select(members.conversation_id)
+             .where(members.conversation_id.in_(select(mine.conversation_id).where(mine.user_id == user_id,
+                                                                                   mine.left_at.is_(None))),
+                    members.left_at.is_(None))
+             .group_by(members.conversation_id).having(func.count() <= PUSHED_UP_TO_MEMBERS))
+    ids = set(session.scalars(_sharers(user_id, within=small)))
     if not ids:
         return []
     barred = set(session.scalars(select(Block.blocked_id).where(Block.blocker_id == user_id,
