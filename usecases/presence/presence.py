@@ -32,18 +32,22 @@ def contact_ids(session: Session, user_id: int) -> list[int]:
     """Who hears `user_id`'s presence changes: sharers of a conversation of
     at most PUSHED_UP_TO_MEMBERS members, whom the user has not blocked
     (a large group's members ask instead: D73 in docs/decisions.md)."""
-    mine, members = aliased(ConversationMember), aliased(ConversationMember)
-    small = (select(members.conversation_id)
-             .where(members.conversation_id.in_(select(mine.conversation_id).where(mine.user_id == user_id,
-                                                                                   mine.left_at.is_(None))),
-                    members.left_at.is_(None))
-             .group_by(members.conversation_id).having(func.count() <= PUSHED_UP_TO_MEMBERS))
-    ids = set(session.scalars(_sharers(user_id, within=small)))
+    ids = set(session.scalars(_sharers(user_id, within=_small_conversations(user_id, PUSHED_UP_TO_MEMBERS))))
     if not ids:
         return []
     barred = set(session.scalars(select(Block.blocked_id).where(Block.blocker_id == user_id,
                                                                 Block.blocked_id.in_(ids))))
     return sorted(ids - barred)
+
+
+def _small_conversations(user_id: int, size: int):
+    """Query of the user's conversations with at most `size` current members;
+    each count reads at most size + 1 rows, however large the group."""
+    mine, member = aliased(ConversationMember), aliased(ConversationMember)
+    some = (select(member.user_id).where(member.conversation_id == mine.conversation_id, member.left_at.is_(None))
+            .limit(size + 1).correlate(mine).subquery())
+    return select(mine.conversation_id).where(mine.user_id == user_id, mine.left_at.is_(None),
+                                              select(func.count()).select_from(some).scalar_subquery() <= size)
 
 
 def visible_subjects(session: Session, viewer_id: int, user_ids: list[int],
