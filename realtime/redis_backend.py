@@ -27,6 +27,7 @@ from realtime.base import Listener
 from realtime.redis_guard import RedisGuard
 
 log = logging.getLogger(__name__)
+POOL_SIZE = 64  # connections per process (the subscriber's included)
 
 
 class RedisRealtime:
@@ -44,8 +45,14 @@ class RedisRealtime:
 
     @classmethod
     def from_url(cls, url: str, namespace: str = DEFAULT_NAMESPACE) -> "RedisRealtime":
-        return cls(redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2,
-                                        health_check_interval=30), namespace)
+        # A blocking pool: redis-py's default pool raises MaxConnectionsError
+        # past 100 connections at once, which 10,000 sockets' heartbeats and
+        # a burst of handshakes reach under gevent — and five such errors
+        # open the breaker for everyone. Here a caller waits (up to 2 s) for
+        # a connection instead; the subscriber holds one for good.
+        pool = redis.BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE, timeout=2, socket_timeout=2,
+                                                     socket_connect_timeout=2, health_check_interval=30)
+        return cls(redis.Redis(connection_pool=pool), namespace)
 
     def _channel(self, user_id: int) -> str:
         return user_channel(user_id, self._namespace)

@@ -156,7 +156,7 @@ def send_and_wait(session: requests.Session, url: str, size: int, timeout: float
                   run: SizeRun) -> None:
     body = f"bench {uuid.uuid4().hex} " + "x" * BODY_CHARS
     sent = time.monotonic()
-    answer = session.post(url, json={"body": body[:BODY_CHARS], "client_msg_id": uuid.uuid4().hex}, timeout=30)
+    answer = session.post(url, json={"body": body[:BODY_CHARS], "client_msg_id": uuid.uuid4().hex}, timeout=120)
     if answer.status_code != 202:
         raise RuntimeError(f"a group message answered {answer.status_code}: {answer.text[:300]}")
     message_id = answer.json()["id"]
