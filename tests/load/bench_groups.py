@@ -60,6 +60,7 @@ class GroupsConfig:
     worker_processes: int = 1
     worker_threads: int = 4
     counts_runs: int = 3
+    ws_ping_seconds: int | None = None  # None: Herald's default heartbeat (WS_PING_SECONDS)
     timeout: float = 30.0
     log_dir: Path = Path(".bench")
 
@@ -189,8 +190,13 @@ def run_groups(config: GroupsConfig) -> GroupsResult:
         upgrade(database_url)
         broker_url = services.create_vhost()
         env = {**stack_env(database_url, broker_url, run_dir / "data"), "GROUP_MEMBER_LIMIT": str(largest)}
+        if config.ws_ping_seconds:
+            env["WS_PING_SECONDS"] = str(config.ws_ping_seconds)
         _, user_ids, tokens = create_users(database_url, env, largest, random.randrange(1_000, 1_000_000) * 1_000_000)
-        web, ws_url = _gunicorn("gunicorn", "web.wsgi:app", env, run_dir, conf=True)
+        # Room for the sender's HTTP connection beside every member's socket:
+        # a worker holding worker_connections sockets accepts nothing more.
+        web, ws_url = _gunicorn("gunicorn", "web.wsgi:app", env, run_dir, conf=True,
+                                extra=("--worker-connections", str(largest + 100)))
         started.append(web)
         base_url = ws_url.replace("ws", "http", 1)
         spawn_worker(env, run_dir, config.worker_processes, config.worker_threads, started)
@@ -211,7 +217,7 @@ def run_groups(config: GroupsConfig) -> GroupsResult:
         for size in config.sizes:
             run = SizeRun(size)
             url = f"{base_url}/v1/conversations/{groups[size]}/messages"
-            messages = config.largest_messages if size == largest and size >= 10_000 else config.messages
+            messages = min(config.messages, config.largest_messages) if size >= 10_000 else config.messages
             before = cpu.snapshot(cpu_groups, {os.getpid()}, database_name)
             for _ in range(messages):
                 send_and_wait(session, url, size, config.timeout, clients, run)
@@ -236,11 +242,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--group-messages", type=int, default=20, help="messages per group (the 10,000 group: 5)")
     parser.add_argument("--group-clients", type=int, default=2, help="asyncio client processes holding the sockets")
     parser.add_argument("--group-counts-runs", type=int, default=3, help="counted runs per size (0: none)")
+    parser.add_argument("--group-ws-ping", type=int, default=None,
+                        help="WS_PING_SECONDS for the edge (default: Herald's); longer isolates the fan-out "
+                             "from the idle sockets' heartbeats")
 
 
 def config_from(args: argparse.Namespace) -> GroupsConfig:
     return GroupsConfig(sizes=tuple(int(n) for n in args.group_sizes.split(",")), messages=args.group_messages,
-                        client_processes=args.group_clients, counts_runs=args.group_counts_runs)
+                        client_processes=args.group_clients, counts_runs=args.group_counts_runs,
+                        ws_ping_seconds=args.group_ws_ping)
 
 
 def main() -> None:

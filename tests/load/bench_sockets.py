@@ -243,11 +243,12 @@ def measure(name: str, ws_url: str, pid: int, tokens: list[str], config: Sockets
         clients.close()
 
 
-def _gunicorn(name: str, app: str, env: dict, log_dir: Path, conf: bool) -> tuple[Process, str]:
+def _gunicorn(name: str, app: str, env: dict, log_dir: Path, conf: bool, extra: tuple[str, ...] = ()) -> tuple[Process, str]:
     port = free_port()
     settings = (["-c", str(ROOT / "gunicorn.conf.py")] if conf
                 else ["-c", "/dev/null", "-k", "gevent", "--worker-connections", str(worker_connections())])
-    argv = [str(BIN / "gunicorn"), *settings, "-w", "1", "-b", f"127.0.0.1:{port}", "--graceful-timeout", "5", app]
+    argv = [str(BIN / "gunicorn"), *settings, *extra, "-w", "1", "-b", f"127.0.0.1:{port}", "--graceful-timeout", "5",
+            app]
     process = Process(name, argv, env, log_dir)
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz", process=process)
