@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Mapping
 
 
+MAX_GROUP_MEMBERS = 10_000
+
+
 class ConfigError(Exception):
     """A setting is missing or wrong; the message says what to set."""
 
@@ -37,6 +40,11 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+def _int_within(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    value = _int(env, name, default)
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:,} and {high:,}, not {value:,}")
+    return value
 
 
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
@@ -243,7 +251,8 @@ def _chat_and_sockets(env: Mapping[str, str]) -> dict:
         "ws_ping_seconds": _int(env, "WS_PING_SECONDS", 25),
         "ws_ticket_ttl_seconds": _int(env, "WS_TICKET_TTL_SECONDS", 30),
         "ws_send_queue_limit": _int(env, "WS_SEND_QUEUE_LIMIT", 1000),
-        "group_member_limit": _int(env, "GROUP_MEMBER_LIMIT", 256),
+        # Up to the largest group measured (docs/performance.md, "Large groups").
+        "group_member_limit": _int_within(env, "GROUP_MEMBER_LIMIT", 256, 2, MAX_GROUP_MEMBERS),
         "edit_window_seconds": _int(env, "EDIT_WINDOW_SECONDS", 900),
         "typing_ttl_seconds": _int(env, "TYPING_TTL_SECONDS", 5),
         "rate_limits_enabled": env.get("RATE_LIMITS", "on") != "off",

@@ -16,6 +16,11 @@ def user_channel(user_id: int, namespace: str = DEFAULT_NAMESPACE) -> str:
     return f"{namespace}:user:{user_id}"
 
 
+def peal_channel(namespace: str = DEFAULT_NAMESPACE) -> str:
+    """The pub/sub channel every edge process hears: frames to many users at once (pipeline.rings.Peal)."""
+    return f"{namespace}:peal"
+
+
 def presence_key(user_id: int, namespace: str = DEFAULT_NAMESPACE) -> str:
     """The hash of a user's sessions' presence (field: session id, value: "state expiry")."""
     return f"{namespace}:presence:{user_id}"

@@ -13,6 +13,10 @@ SESSION_STATES = (ONLINE, AWAY)
 # Long enough for "last seen 3 weeks ago"; after that a user is just offline.
 LAST_SEEN_TTL_SECONDS = 30 * 86400
 MAX_SNAPSHOT_USERS = 100
+# Presence changes are pushed to the members of conversations up to this
+# size; a larger group's members ask (GET /v1/presence). Pushing them would
+# cost every member's connect a frame to every other member: N² frames.
+PUSHED_UP_TO_MEMBERS = 256
 # A socket's own online/away switches are applied at once at most this often;
 # faster switching waits for the next heartbeat, so contacts are not flooded.
 MIN_SWITCH_INTERVAL_SECONDS = 1.0

@@ -5,11 +5,19 @@ carried beside the text, so no edge process decodes the frame's JSON.
 Over Redis pub/sub a ring travels as `"<position>|<conversation_id>|<text>"`
 (an empty field for None): the prefix is split off with two `partition`s,
 the text is sent to the sockets as it came.
+
+A peal is one frame to many users at once (a message or event to a large
+group): the frame's text differs per user only by the stream position, so
+it travels once, as the text around the position and the (user, position)
+pairs, to every edge process; each builds the frames of the users it holds
+by splicing the position in (no JSON encoded or decoded per socket). Over
+Redis: `"<conversation_id>|<user>:<position>,…|<head>\0<tail>"` on one
+channel every edge process hears (a JSON text never holds a raw NUL).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Iterator, NamedTuple
 
 # A ring's text that says "rings may have been lost: read the store". Never
 # sent over the wire: the subscriber makes it up after an outage.
@@ -41,6 +49,60 @@ def unpack(user_id: int, payload: str) -> Ring:
         return Ring(user_id, None, RESYNC)
     return Ring(user_id, int(position) if position else None, text,
                 int(conversation_id) if conversation_id else None)
+
+
+# From this many users up, a frame goes as one peal instead of a ring per
+# user: every edge process hears a peal, so a small audience is cheaper
+# rung per user (one pipelined round trip either way).
+PEAL_MIN_USERS = 32
+_SPLICE = "\0"
+
+
+class Peal(NamedTuple):
+    """One frame to many users: each user's text is head + position + tail."""
+
+    members: tuple[tuple[int, int], ...]  # (user id, position in that user's stream)
+    head: str
+    tail: str
+    conversation_id: int | None = None
+
+    def text(self, position: int) -> str:
+        return f"{self.head}{position}{self.tail}"
+
+    def rings(self, users=None) -> Iterator[Ring]:
+        """The rings of the peal's users (of those in `users`, when given)."""
+        for user_id, position in self.members:
+            if users is None or user_id in users:
+                yield Ring(user_id, position, self.text(position), self.conversation_id)
+
+
+def ring_all(members: list[tuple[int, int]], head: str, tail: str,
+             conversation_id: int | None = None) -> list[Ring | Peal]:
+    """One frame (head + position + tail) to each (user, position): one peal
+    for a large audience, a ring per user for a small one."""
+    if len(members) >= PEAL_MIN_USERS:
+        return [Peal(tuple(members), head, tail, conversation_id)]
+    return [Ring(user_id, position, f"{head}{position}{tail}", conversation_id) for user_id, position in members]
+
+
+def pack_peal(peal: Peal) -> str:
+    pairs = ",".join(f"{user_id}:{position}" for user_id, position in peal.members)
+    return f"{_field(peal.conversation_id)}|{pairs}|{peal.head}{_SPLICE}{peal.tail}"
+
+
+def unpack_peal(payload: str) -> Peal | None:
+    """The peal a payload carries; None for one this process cannot read."""
+    conversation_id, sep, rest = payload.partition("|")
+    pairs, sep2, text = rest.partition("|")
+    head, sep3, tail = text.partition(_SPLICE)
+    if not (sep and sep2 and sep3) or not _is_field(conversation_id):
+        return None
+    try:
+        members = tuple((int(user), int(position)) for user, _, position in
+                        (pair.partition(":") for pair in pairs.split(",") if pair))
+    except ValueError:
+        return None
+    return Peal(members, head, tail, int(conversation_id) if conversation_id else None)
 
 
 def in_scope(conversation_id: int | None, context: int | None) -> bool:

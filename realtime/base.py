@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Protocol
 
-from pipeline.rings import Ring
+from pipeline.rings import Peal, Ring
 
 # Called with every ring heard by this process (pipeline.rings.RESYNC: its text is empty).
 Listener = Callable[[Ring], None]
@@ -16,8 +16,9 @@ class Realtime(Protocol):
     def ring(self, user_id: int, position: int | None, text: str, conversation_id: int | None = None) -> None:
         """Tell the process(es) holding the user's sockets that a frame is ready."""
 
-    def ring_many(self, rings: Iterable[Ring]) -> None:
-        """Ring several users at once (one Redis round trip)."""
+    def ring_many(self, rings: Iterable[Ring | Peal]) -> None:
+        """Ring several users at once (one Redis round trip); a Peal rings
+        many users with one frame, sent once to every edge process."""
 
     def listen(self, listener: Listener) -> None:
         """Start delivering rings for subscribed users to `listener`."""

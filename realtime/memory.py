@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from pipeline.control import RELOAD
-from pipeline.rings import Ring
+from pipeline.rings import Peal, Ring
 from realtime.base import ControlListener, Listener
 
 
@@ -19,9 +19,13 @@ class InProcessRealtime:
     def ring(self, user_id: int, position: int | None, text: str, conversation_id: int | None = None) -> None:
         self._hand_over(Ring(user_id, position, text, conversation_id))
 
-    def ring_many(self, rings: Iterable[Ring]) -> None:
-        for ring in rings:
-            self._hand_over(ring)
+    def ring_many(self, rings: Iterable[Ring | Peal]) -> None:
+        for item in rings:
+            if isinstance(item, Peal):
+                for ring in item.rings(self._subscribed):
+                    self._hand_over(ring)
+            else:
+                self._hand_over(item)
 
     def _hand_over(self, ring: Ring) -> None:
         listener = self._listener

@@ -1,6 +1,8 @@
 """Full mode: Redis pub/sub rings the edge processes. A ring's payload
 carries its position and conversation before the frame's text
-(pipeline.rings), so the subscriber never decodes the frame. Who is online
+(pipeline.rings), so the subscriber never decodes the frame. A peal (one
+frame to a large group) is published once on a channel every edge process
+hears; each hands on the rings of the users it holds. Who is online
 is the presence store's business (realtime.presence_redis), not this one's.
 
 One subscriber thread per process owns the PubSub connection (redis-py's
@@ -19,19 +21,21 @@ from typing import Iterable
 
 import redis
 
-from pipeline.channels import DEFAULT_NAMESPACE, control_channel, user_channel
+from pipeline.channels import DEFAULT_NAMESPACE, control_channel, peal_channel, user_channel
 from pipeline.control import RELOAD
-from pipeline.rings import RESYNC, Ring, pack, unpack
+from pipeline.rings import RESYNC, Peal, Ring, pack, pack_peal, unpack, unpack_peal
 from realtime.base import ControlListener, Listener
 from realtime.redis_guard import RedisGuard
 
 log = logging.getLogger(__name__)
+POOL_SIZE = 64  # connections per process (the subscriber's included)
 
 
 class RedisRealtime:
     def __init__(self, client: redis.Redis, namespace: str = DEFAULT_NAMESPACE, guard: RedisGuard | None = None):
         self._redis = client
         self._namespace = namespace
+        self._peal_channel = peal_channel(namespace)
         # (action, user id, done: applied, late: the caller stopped waiting)
         self._changes: queue.Queue[tuple[str, int, threading.Event, threading.Event]] = queue.Queue()
         self._listener: Listener | None = None
@@ -43,8 +47,14 @@ class RedisRealtime:
 
     @classmethod
     def from_url(cls, url: str, namespace: str = DEFAULT_NAMESPACE) -> "RedisRealtime":
-        return cls(redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2,
-                                        health_check_interval=30), namespace)
+        # A blocking pool: redis-py's default pool raises MaxConnectionsError
+        # past 100 connections at once, which 10,000 sockets' heartbeats and
+        # a burst of handshakes reach under gevent — and five such errors
+        # open the breaker for everyone. Here a caller waits (up to 2 s) for
+        # a connection instead; the subscriber holds one for good.
+        pool = redis.BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE, timeout=2, socket_timeout=2,
+                                                     socket_connect_timeout=2, health_check_interval=30)
+        return cls(redis.Redis(connection_pool=pool), namespace)
 
     def _channel(self, user_id: int) -> str:
         return user_channel(user_id, self._namespace)
@@ -58,11 +68,15 @@ class RedisRealtime:
         ring = Ring(user_id, position, text, conversation_id)
         self.guard.call(self._redis.publish, self._channel(user_id), pack(ring))
 
-    def ring_many(self, rings: Iterable[Ring]) -> None:
-        """All the publishes in one pipeline: one round trip however many users."""
+    def ring_many(self, rings: Iterable[Ring | Peal]) -> None:
+        """All the publishes in one pipeline: one round trip however many
+        users; a peal is one publish however many users it rings."""
         pipe = self._redis.pipeline(transaction=False)
-        for ring in rings:
-            pipe.publish(self._channel(ring.user_id), pack(ring))
+        for item in rings:
+            if isinstance(item, Peal):
+                pipe.publish(self._peal_channel, pack_peal(item))
+            else:
+                pipe.publish(self._channel(item.user_id), pack(item))
         if len(pipe):
             self.guard.call(pipe.execute)
 
@@ -126,9 +140,10 @@ class RedisRealtime:
     def _serve(self, subscribed: set[int]) -> None:
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         try:
-            # The control channel also keeps PubSub in "subscribed" state so
-            # get_message() can be called before any user connects.
-            pubsub.subscribe(control_channel(self._namespace), *[self._channel(u) for u in subscribed])
+            # The control and peal channels also keep PubSub in "subscribed"
+            # state, so get_message() can be called before any user connects.
+            pubsub.subscribe(control_channel(self._namespace), self._peal_channel,
+                             *[self._channel(u) for u in subscribed])
             # Control messages sent while we were away are lost: re-read the store.
             self._hand_over_control(RELOAD)
             for user_id in subscribed:
@@ -138,7 +153,7 @@ class RedisRealtime:
                 self._apply_changes(pubsub, subscribed)
                 message = pubsub.get_message(timeout=0.05)
                 if message is not None and message["type"] == "message":
-                    self._dispatch(message)
+                    self._dispatch(message, subscribed)
         finally:
             pubsub.close()
 
@@ -162,10 +177,20 @@ class RedisRealtime:
                 # (it arrived during an outage): rings may have been lost.
                 self._resync(user_id)
 
-    def _dispatch(self, message: dict) -> None:
+    def _dispatch(self, message: dict, subscribed: set[int]) -> None:
         channel = message["channel"].decode()
         if channel == control_channel(self._namespace):
             self._hand_over_control(message["data"].decode())
+            return
+        if channel == self._peal_channel:
+            peal = unpack_peal(message["data"].decode())
+            if peal is None:  # another version's format: the members' sockets re-read their streams
+                log.warning("unreadable peal; its members here will re-read their streams")
+                for user_id in subscribed:
+                    self._resync(user_id)
+                return
+            for ring in peal.rings(subscribed):
+                self._hand_over(ring)
             return
         self._hand_over(unpack(int(channel.rsplit(":", 1)[1]), message["data"].decode()))
 

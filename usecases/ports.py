@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Protocol
 from sqlalchemy.orm import Session
 
 from pipeline.jobs import Job
-from pipeline.rings import Ring
+from pipeline.rings import Peal, Ring
 
 SessionFactory = Callable[[], Session]
 
@@ -47,7 +47,10 @@ class Realtime(Protocol):
 
     def ring(self, user_id: int, position: int | None, text: str, conversation_id: int | None = None) -> None: ...
 
-    def ring_many(self, rings: Iterable[Ring]) -> None: ...
+    def ring_many(self, rings: Iterable[Ring | Peal]) -> None:
+        """Rings, and peals (one frame to many users: a large group's, sent
+        once to every edge process, not once per user), in this order."""
+        ...
 
     def control(self, text: str) -> None:
         """Tell every edge process (pipeline.control: revocations). Best effort:

@@ -33,6 +33,7 @@ from web.auth.tokens import TokenConfig
 from web.extensions import limiter, sock
 from web.presence import PresenceSweeper
 from web.webhook_hosts import resolve_host
+from web.ws.lost_rings import LostRingCheck
 from web.resources import EdgeResources, Readiness, Scrape, SendLimits, SocketPolicy
 from web.ws.hub import Hub
 
@@ -118,6 +119,7 @@ def _resources(settings: Settings, ports: Ports, depths, board) -> EdgeResources
         broker_answers=(lambda: broker_answers(settings.broker_url)) if settings.broker_url else (lambda: True),
         presence_sweeper=PresenceSweeper(settings.ws_ping_seconds),
         revocations=Revocations(max(settings.access_token_ttl_seconds, MIN_HORIZON_SECONDS)),
+        lost_rings=LostRingCheck(settings.ws_ping_seconds),
         sockets=SocketPolicy(settings.ws_ping_seconds, settings.ws_max_frame_bytes, settings.ws_send_queue_limit,
                              settings.ws_ticket_ttl_seconds, settings.ws_allowed_origins),
         sign_in=SignInPolicy(settings.otp_ttl_seconds, settings.otp_max_attempts,

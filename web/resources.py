@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the hub and the sweeper import this module's resources() at
     from web.auth.revocations import Revocations, RevocationWatch
     from web.presence import PresenceSweeper
     from web.ws.hub import Hub
+    from web.ws.lost_rings import LostRingCheck
 
 
 class QueueDepth(Protocol):
@@ -87,6 +88,7 @@ class EdgeResources:
     revocations: "Revocations | None" = None  # recent token revocations (D60), checked per request
     revocation_watch: "RevocationWatch | None" = None  # started once per process (start_revocation_watch)
     resolve_host: Callable[[str], list[str]] = lambda host: []  # webhook hosts (web.webhook_hosts)
+    lost_rings: "LostRingCheck | None" = None  # started by the first socket
 
 
 def resources() -> EdgeResources:

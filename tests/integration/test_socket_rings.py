@@ -35,6 +35,7 @@ class FakeSocket:
         return data
 
     def close(self, *args) -> None:
+        self.closed_with = args
         self.incoming.put(None)
 
     def types(self) -> list[str]:
@@ -90,3 +91,40 @@ def test_rings_reach_a_socket_by_their_conversation(edge, auth, scoped):
     else:
         assert heard == [("typing", elsewhere), ("presence", None), ("receipt", 1), ("receipt", 2),
                          ("typing", booking), ("pong", None)]
+
+
+def test_a_lost_ring_is_found_by_the_process_wide_check(edge, auth, settings, sessions, publisher):
+    """The worker's rings go to a realtime this edge does not hear (as if
+    Redis dropped them): the socket learns of the message from the one
+    lost-ring check of its process, not from a query of its own."""
+    from tests.support.chat import job_runner, say
+
+    app, res, _ = edge
+    me, friend = auth.user(), auth.user()
+    conversation = direct(app.test_client(), auth, me, friend)
+    run_jobs = job_runner(settings, sessions, publisher)
+    run_jobs()
+    ws, thread = open_socket(res, me)
+    sent = say(app.test_client(), auth, friend, conversation, "lost ring")
+    run_jobs()
+    time.sleep(0.2)
+    assert not [f for f in ws.sent if f["type"] == "message"]  # the ring was lost
+    assert res.lost_rings.check(res) == 1
+    wait_for(lambda: [f["message"]["id"] for f in ws.sent if f["type"] == "message"] == [sent["id"]])
+    assert res.lost_rings.check(res) == 0  # caught up: nothing more to re-read
+    ws.close()
+    thread.join(5)
+
+
+def test_a_socket_whose_replay_fails_is_closed_with_1011_not_answered_in_http(edge, auth, monkeypatch):
+    from web.ws import connection
+
+    def pool_timeout(*args, **kwargs):
+        raise TimeoutError("QueuePool limit reached")
+    monkeypatch.setattr(connection, "replay_page", pool_timeout)
+    _, res, _ = edge
+    me = auth.user()
+    ws = FakeSocket()
+    Connection(ws, me.id, 0, res).run()  # returns: nothing for flask-sock to turn into a 500
+    assert ws.closed_with[0] == 1011 and "ready" not in ws.types()
+    assert res.hub.by_user() == {}

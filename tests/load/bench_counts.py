@@ -73,9 +73,15 @@ SCENARIOS = {
     "c": "(c) chat, 10-member group: 1 online (acks → receipt), 9 offline (5 with a device)",
     "d": "(d) chat, 10-member group: all 10 online, each acks (→ receipts)",
     "e": "(e) chat, 100-member group: 1 online (acks), 99 offline (50 with a device) — growth with offline members",
+    # Large groups (tests/load/bench_groups.py), not in the default run:
+    "g10": "(g10) chat, 10-member group: all online, no acks",
+    "g100": "(g100) chat, 100-member group: all online, no acks",
+    "g1000": "(g1000) chat, 1,000-member group: all online, no acks",
 }
+DEFAULT_SCENARIOS = ("a", "b", "c", "d", "e")
 SHORT = {"a": "one-way online", "b": "one-way offline+push", "c": "group 10, 1 online", "d": "group 10, all online",
-         "e": "group 100, 1 online"}
+         "e": "group 100, 1 online", "g10": "group 10 online", "g100": "group 100 online",
+         "g1000": "group 1,000 online"}
 
 
 # -- the result (parent side) ------------------------------------------------------
@@ -186,7 +192,8 @@ def _row(label: str, values: dict[str, float], varied: set[str]) -> str:
 
 # -- the parent: resources, the child process, clean-up ---------------------------
 
-def run_counts(runs: int = 5, warmups: int = 1, timeout: float = 180.0, rate_limits: bool = False) -> CountsResult:
+def run_counts(runs: int = 5, warmups: int = 1, timeout: float = 180.0, rate_limits: bool = False,
+               scenarios: tuple[str, ...] = DEFAULT_SCENARIOS) -> CountsResult:
     """Count in a fresh process (its class-level instruments stay there) on
     a fresh database, vhost and Redis namespace; remove them afterwards."""
     result = CountsResult(warmups=warmups, rate_limits=rate_limits)
@@ -203,10 +210,11 @@ def run_counts(runs: int = 5, warmups: int = 1, timeout: float = 180.0, rate_lim
             env = {**os.environ, "DATABASE_URL": database_url, "BROKER_URL": broker_url,
                    "REDIS_URL": services.bench_redis_url(), "REDIS_NAMESPACE": namespace, "JWT_SECRET": JWT_SECRET,
                    "HERALD_DATA_DIR": str(Path(tmp) / "data"), "RATE_LIMITS": "on" if rate_limits else "off",
-                   "HERALD_DEMO": "off"}
+                   "HERALD_DEMO": "off", "GROUP_MEMBER_LIMIT": "1000"}
             busy_before, started = cpu.machine_busy_seconds(), time.monotonic()
             child = subprocess.run([sys.executable, "-m", "tests.load.bench_counts", "--child", str(out),
-                                    "--runs", str(runs), "--warmups", str(warmups)],
+                                    "--runs", str(runs), "--warmups", str(warmups),
+                                    "--scenarios", ",".join(scenarios)],
                                    env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout)
             result.seconds = time.monotonic() - started
             result.machine_busy = ((cpu.machine_busy_seconds() - busy_before)
@@ -471,7 +479,7 @@ def _body(n: int) -> str:
     return (f"counts {n} " + "x" * BODY_CHARS)[:BODY_CHARS]
 
 
-def _scenarios(lab: Lab):
+def _scenarios(lab: Lab, wanted: tuple[str, ...]):
     """Each scenario: a function that sends one message and runs everything it causes."""
     business = lab.user("business")
     online = lab.user(online=True)
@@ -509,6 +517,12 @@ def _scenarios(lab: Lab):
             lab.check_outcome(message, [m for m in online_members if m != sender], pushes)
         return send
 
+    # (g<N>) large groups: N members, all holding a session, nobody acks
+    # (the delivery's cost alone: rings, no receipts).
+    large = {key: group([lab.user(online=True) for _ in range(int(key[1:]))], [], pushes=0)
+             for key in wanted if key.startswith("g")}
+    if not set(wanted) & set(DEFAULT_SCENARIOS):
+        return large
     # (c) the sender (posting over HTTP, no socket) + 8 others offline, 1 online;
     # the sender and 4 of the offline others have a device, 4 have none.
     sender_c = lab.user(device=True)
@@ -526,6 +540,7 @@ def _scenarios(lab: Lab):
         "c": group([sender_c, online_c, *offline_c], [online_c], pushes=4),
         "d": group(members_d, members_d, pushes=0),
         "e": group([sender_e, online_e, *offline_e], [online_e], pushes=49),
+        **large,
     }
 
 
@@ -536,7 +551,7 @@ def _other_thread(phase: str, thread_name: str) -> str:
     return f"{phase.split(':')[0]}: thread {thread_name}"
 
 
-def child_main(out: Path, runs: int, warmups: int) -> None:
+def child_main(out: Path, runs: int, warmups: int, wanted: tuple[str, ...] = DEFAULT_SCENARIOS) -> None:
     from tests.load.counters import Counters
 
     counters = Counters(_other_thread)
@@ -544,7 +559,9 @@ def child_main(out: Path, runs: int, warmups: int) -> None:
     lab = Lab(counters)
     data = {"scenarios": [], "ack_path": "", "other_threads": [], "problems": [], "error": None}
     try:
-        for key, send in _scenarios(lab).items():
+        for key, send in _scenarios(lab, wanted).items():
+            if key not in wanted:
+                continue
             scenario = {"key": key, "title": SCENARIOS[key], "runs": []}
             for n in range(warmups + runs):
                 lab.heartbeats()
@@ -571,12 +588,15 @@ def main() -> None:
     parser.add_argument("--warmups", type=int, default=1)
     parser.add_argument("--rate-limits", action="store_true",
                         help="count with flask-limiter on (RATE_LIMITS=on, the production default)")
+    parser.add_argument("--scenarios", default=",".join(DEFAULT_SCENARIOS),
+                        help=f"comma-separated, of {','.join(SCENARIOS)}")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child_main(args.child, args.runs, args.warmups)
+        child_main(args.child, args.runs, args.warmups, tuple(args.scenarios.split(",")))
         return
-    result = run_counts(args.runs, args.warmups, rate_limits=args.rate_limits)
+    result = run_counts(args.runs, args.warmups, rate_limits=args.rate_limits,
+                        scenarios=tuple(args.scenarios.split(",")))
     print("\n".join(result.lines()))
     sys.exit(1 if result.error else 0)
 

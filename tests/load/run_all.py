@@ -6,8 +6,9 @@ generator in processes of its own: the maximum in a closed loop, then the
 open-loop latency curve at shares of it; tests/load/bench_latency.py), the group chat
 bench (closed loop, then a fixed offered rate; tests/load/bench_chat.py) and the pipeline
 benchmarks (priority isolation, throughput scaling, recovery after kill -9;
-tests/load/bench_pipeline.py) and webhooks (events/s to one endpoint vs status
-changes/s, lag; tests/load/bench_webhooks.py), in the same run on the same machine, and
+tests/load/bench_pipeline.py), webhooks (events/s to one endpoint vs status
+changes/s, lag; tests/load/bench_webhooks.py), large groups (tests/load/bench_groups.py)
+and idle sockets (tests/load/bench_sockets.py), in the same run on the same machine, and
 their ratios to the baseline. `make bench BENCH_ARGS="--only raw,oneway"` runs some parts.
 
 Not a test: it prints figures and exits 0 unless something crashed. Each
@@ -16,7 +17,7 @@ is turned into SystemExit so those blocks run on `kill` too.
 
     .venv/bin/python -m tests.load.run_all [-n 20000] [--raw-single-messages 3000] [--counts-runs 5]
         [-r 50] [-c 16] [--max-seconds 15] [--levels 10,25,50,75] [--level-seconds 10]
-        [--only raw,counts,oneway,priority,scaling,recovery,chat]
+        [--only raw,counts,oneway,priority,scaling,recovery,chat,webhooks,groups,sockets]
         [--chat-seconds 20] [--chat-rate 10] [--chat-open-seconds 20]
         [--backlog 100000] [--scaling-jobs 5000] …
 """
@@ -30,7 +31,7 @@ import time
 import traceback
 from dataclasses import dataclass
 
-from tests.load import bench_chat, bench_pipeline, bench_webhooks
+from tests.load import bench_chat, bench_groups, bench_pipeline, bench_sockets, bench_webhooks
 from tests.load.bench_counts import CountsResult, run_counts
 from tests.load import bench_latency
 from tests.load.bench_latency import LatencyResult
@@ -38,6 +39,7 @@ from tests.load.bench_oneway import add_arguments
 from tests.load.raw_rabbitmq import BATCH, CONFIRM_BATCH, SINGLE, RawResult, run_raw
 
 PARTS = ("raw", "counts", "oneway", *bench_pipeline.PARTS, "chat", "webhooks")
+EXTRA_PARTS = ("groups", "sockets")  # tests/load/bench_groups.py, bench_sockets.py: summary rows of their own
 
 
 @dataclass
@@ -76,7 +78,7 @@ def _terminate(signum, _frame):
 
 
 def summary(raw: Baselines | None, counts: CountsResult | None, oneway: LatencyResult | None, priority=None,
-            scaling=None, recovery=None, chat=None, webhooks=None) -> list[str]:
+            scaling=None, recovery=None, chat=None, webhooks=None, extra=()) -> list[str]:
     rows = []
     batched = raw.batched if raw is not None else None
     single = raw.single if raw is not None else None
@@ -98,6 +100,8 @@ def summary(raw: Baselines | None, counts: CountsResult | None, oneway: LatencyR
         elif counts.problems:
             rows.append(("counts: warnings/errors logged meanwhile", f"{sum(n for _, n in counts.problems)}"))
     rows += bench_pipeline.summary_rows(priority, scaling, recovery)
+    for part in extra:
+        rows += part.summary_rows()
     if chat is not None:
         rows += chat.summary_rows()
     if webhooks is not None:
@@ -117,17 +121,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--raw-single-messages", type=int, default=3000,
                         help="raw RabbitMQ messages with a confirm per publish (the second line)")
     parser.add_argument("--counts-runs", type=int, default=5, help="counted runs per scenario (after a warm-up)")
-    parser.add_argument("--only", default=",".join(PARTS),
-                        help=f"comma-separated parts to run (default: all): {','.join(PARTS)}")
+    parser.add_argument("--only", default=",".join(PARTS + EXTRA_PARTS),
+                        help=f"comma-separated parts to run (default: all): {','.join(PARTS + EXTRA_PARTS)}")
     add_arguments(parser)
     bench_latency.add_arguments(parser)
     bench_pipeline.add_arguments(parser)
     bench_chat.add_arguments(parser)
+    bench_groups.add_arguments(parser)
+    bench_sockets.add_arguments(parser)
     args = parser.parse_args(argv)
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
-    unknown = set(parts) - set(PARTS)
+    unknown = set(parts) - set(PARTS + EXTRA_PARTS)
     if unknown:
-        parser.error(f"unknown part(s) {', '.join(sorted(unknown))}; choose from {', '.join(PARTS)}")
+        parser.error(f"unknown part(s) {', '.join(sorted(unknown))}; choose from {', '.join(PARTS + EXTRA_PARTS)}")
     signal.signal(signal.SIGTERM, _terminate)
     priority_config, scaling_config, recovery_config = bench_pipeline.configs_from(args)
 
@@ -169,8 +175,13 @@ def main(argv: list[str] | None = None) -> int:
             lambda: bench_pipeline.run_scaling(scaling_config, getattr(results.get("raw"), "batched", None)))
         run("recovery", f"\nrecovery after kill -9: {args.recovery_jobs:,} jobs …",
             lambda: bench_pipeline.run_recovery(recovery_config))
+        run("groups", f"\nlarge groups: a message to {args.group_sizes} online members …",
+            lambda: bench_groups.run_groups(bench_groups.config_from(args)))
+        run("sockets", f"\nidle sockets in one edge worker: {args.socket_counts} …",
+            lambda: bench_sockets.run_sockets(bench_sockets.config_from(args)))
     finally:
-        print("\n".join(summary(*(results.get(p) for p in PARTS))))
+        print("\n".join(summary(*(results.get(p) for p in PARTS),
+                                 extra=[results[p] for p in EXTRA_PARTS if p in results])))
         print(f"  total {time.monotonic() - started:.0f} s")
     return 1 if crashed else 0
 

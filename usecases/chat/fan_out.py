@@ -8,7 +8,7 @@ from datetime import datetime
 
 from db.engine import UnitOfWork
 from pipeline.frames import encode, event_frame
-from pipeline.rings import Ring
+from pipeline.rings import Ring, ring_all
 from usecases.chat.event_state import live_payloads, stored_payload
 from usecases.messaging.stream import append_events, lock_streams
 from usecases.ports import Ports
@@ -31,20 +31,31 @@ def fan_out_event(ports: Ports, event_key: str, kind: str, payload: dict, user_i
         live = live_payloads(uow.session, [(kind, stored)])[0]
         uow.commit()
     conversation_id = live.get("conversation_id")
-    rings = [Ring(user_id, position, text, conversation_id)
-             for (user_id, position), text in zip(placed, event_frame_texts(kind, live, [p for _, p in placed]))]
+    parts = event_frame_parts(kind, live)
+    if parts is None:
+        rings = [Ring(user_id, position, encode(event_frame(kind, position, live)), conversation_id)
+                 for user_id, position in placed]
+    else:
+        rings = ring_all(placed, *parts, conversation_id)
     try:
         ports.realtime.ring_many(rings)
     except Exception as e:  # the stream has it; the socket finds it by position
-        log.warning("could not ring %d member(s) of a %s: %r", len(rings), kind, e)
+        log.warning("could not ring %d member(s) of a %s: %r", len(placed), kind, e)
     return placed
 
 
+def event_frame_parts(kind: str, payload: dict) -> tuple[str, str] | None:
+    """The text of encode(event_frame(kind, position, payload)) before and
+    after the position (its last key), the payload encoded once for the
+    whole audience; None when the payload has a "position" of its own."""
+    if "position" in payload:
+        return None
+    return encode(event_frame(kind, None, payload))[:-1] + ',"position":', "}"
+
+
 def event_frame_texts(kind: str, payload: dict, positions: list[int]) -> list[str]:
-    """encode(event_frame(kind, position, payload)) for each position, the
-    payload encoded once for the whole audience (the position is the frame's
-    last key)."""
-    if "position" in payload or not positions:
+    """encode(event_frame(kind, position, payload)) for each position."""
+    parts = event_frame_parts(kind, payload)
+    if parts is None:
         return [encode(event_frame(kind, position, payload)) for position in positions]
-    head = encode(event_frame(kind, None, payload))[:-1]
-    return [f'{head},"position":{position}}}' for position in positions]
+    return [f"{parts[0]}{position}{parts[1]}" for position in positions]

@@ -12,7 +12,7 @@ from db.engine import UnitOfWork
 from db.models import Message
 from pipeline.errors import MessageNotFound
 from pipeline.frames import encode
-from pipeline.rings import Ring
+from pipeline.rings import Ring, ring_all
 from usecases.messaging.chat_delivery import current_members, ensure_chat_deliveries
 from usecases.messaging.deliveries import Positioned, position_pending
 from usecases.messaging.push_plan import push_jobs
@@ -59,22 +59,31 @@ def deliver_message(ports: Ports, message_id: int, now: datetime) -> list[Positi
 def ring_positioned(ports: Ports, positioned: list[Positioned]) -> None:
     """Ring every recipient at once (one round trip). Best effort: a lost
     ring is recovered from the stream by position. Each message is encoded
-    once for all its recipients; only the position differs per frame."""
-    encoded: dict[int, str] = {}
-    rings = []
+    once for all its recipients; only the position differs per frame, and a
+    large group's frame travels once, as a peal (pipeline.rings)."""
+    by_message: dict[int, list[Positioned]] = {}
     for item in positioned:
-        message_id = item.payload["id"]
-        if message_id not in encoded:
-            encoded[message_id] = encode(item.payload)
-        rings.append(Ring(item.recipient_id, item.position, message_frame_text(item.position, encoded[message_id]),
-                          item.payload["conversation_id"]))
+        by_message.setdefault(item.payload["id"], []).append(item)
+    rings: list = []
+    # By message id: each recipient's frames go out in position order.
+    for message_id in sorted(by_message):
+        items = by_message[message_id]
+        head, tail = message_frame_parts(encode(items[0].payload))
+        rings += ring_all([(item.recipient_id, item.position) for item in items], head, tail,
+                          items[0].payload["conversation_id"])
     try:
         ports.realtime.ring_many(rings)
     except Exception as e:
-        log.warning("could not ring %d recipient(s): %r", len(rings), e)
+        log.warning("could not ring %d recipient(s): %r", len(positioned), e)
+
+
+def message_frame_parts(encoded_message: str) -> tuple[str, str]:
+    """The text of encode(message_frame(position, message)) before and after
+    the position, from the message's encoding: the message is not encoded
+    again for every recipient."""
+    return '{"type":"message","position":', f',"message":{encoded_message}}}'
 
 
 def message_frame_text(position: int, encoded_message: str) -> str:
-    """encode(message_frame(position, message)) from the message's encoding:
-    the same text, without encoding the message again for every recipient."""
-    return f'{{"type":"message","position":{position},"message":{encoded_message}}}'
+    head, tail = message_frame_parts(encoded_message)
+    return f"{head}{position}{tail}"

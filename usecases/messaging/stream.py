@@ -48,6 +48,12 @@ def last_position(session: Session, user_id: int) -> int:
     return session.scalar(select(Stream.last_position).where(Stream.user_id == user_id)) or 0
 
 
+def last_positions(session: Session, user_ids: list[int]) -> dict[int, int]:
+    """{user: last position} of those with a stream, one statement."""
+    return dict(session.execute(select(Stream.user_id, Stream.last_position)
+                                .where(Stream.user_id.in_(user_ids))).all())
+
+
 def message_payload(message: Message, sender: User, reactions: list[dict] | None = None) -> dict:
     """What a recipient sees of a message (the `message` of a frame).
 

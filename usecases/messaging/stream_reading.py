@@ -1,6 +1,6 @@
 """Reading a user's delivery stream for a socket: the replay after a
 position, page by page, and where the stream ends (`GET /v1/ws?since=`,
-the heartbeat's lost-ring check)."""
+the lost-ring check)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from db.engine import UnitOfWork
-from usecases.messaging.stream import last_position, replay
+from usecases.messaging.stream import last_position, last_positions, replay
 from usecases.ports import Ports
 
 
@@ -35,6 +35,12 @@ def replay_page(ports: Ports, user_id: int, after: int, now: datetime, limit: in
     if complete and end is not None:
         served = max(served, end)
     return ReplayPage(items, served, complete)
+
+
+def stream_ends(ports: Ports, user_ids: list[int]) -> dict[int, int]:
+    """The users' last stream positions, in one statement (users without a stream are left out)."""
+    with UnitOfWork(ports.sessions) as uow:
+        return last_positions(uow.session, user_ids)
 
 
 def stream_end(ports: Ports, user_id: int) -> int:

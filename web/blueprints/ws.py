@@ -41,6 +41,11 @@ def guard_socket():
         return None
     _check_origin()
     user_id, context, generation = _socket_user()
+    # No permessage-deflate (D70): simple_websocket accepts it whenever a
+    # client offers it, and each socket's zlib state then costs ~90 KiB,
+    # and every frame is compressed again for every socket. The handshake
+    # reads the offer from the environ: without it, none is accepted.
+    request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
     # A client cannot skip ahead: `since` past the stream's end means "from the end".
     g.socket = (user_id, min(_since(), stream_end(resources().ports, user_id)), context, generation)
     return None

@@ -22,7 +22,7 @@ from pipeline.errors import HeraldError
 from pipeline.frames import (clamp_ack, encode, error_frame, next_action,
                              parse_client_frame, pong_frame, ready_frame)
 from pipeline.rings import Ring, in_scope
-from usecases.messaging.stream_reading import replay_page, stream_end
+from usecases.messaging.stream_reading import replay_page
 from web.ws import commands
 from web.ws.acks import AckBuffer
 from web.ws.mailbox import Mailbox
@@ -30,6 +30,7 @@ from web.ws.signals import SocketSignals
 
 log = logging.getLogger(__name__)
 REPLAY_PAGE = 500
+CLOSE_SERVER_ERROR = 1011
 
 
 class Connection:
@@ -38,14 +39,22 @@ class Connection:
         self.user_id = user_id
         self.generation = generation  # of the token (or ticket) that opened it: a revocation closes it (D60)
         self.context = context  # a token scoped to one conversation sees only it
-        self.last_sent = since
         self.res = res
         self.policy = res.sockets
-        self.mailbox = Mailbox(res.sockets.send_queue_limit)
+        self.mailbox = Mailbox(res.sockets.send_queue_limit, since)
         self.session_id = uuid.uuid4().hex
         self.closed = threading.Event()
         self.acks = AckBuffer(res, user_id, context)
         self.signals = SocketSignals(res, user_id, self.session_id, context)
+
+    @property
+    def last_sent(self) -> int:
+        """The stream position sent so far (kept on the mailbox, where the lost-ring check reads it)."""
+        return self.mailbox.delivered
+
+    @last_sent.setter
+    def last_sent(self, position: int) -> None:
+        self.mailbox.delivered = position
 
     def run(self) -> None:
         SOCKETS_OPEN.inc()
@@ -56,6 +65,8 @@ class Connection:
 
     def _run(self) -> None:
         self.signals.beat()  # this session is live (presence, and no push while it lasts)
+        if self.res.lost_rings is not None:
+            self.res.lost_rings.ensure_started(self.res)
         self.res.hub.attach(self.user_id, self.mailbox)
         self._close_if_revoked()
         # In a copy of this context: the reader's log lines and jobs keep the socket's request id.
@@ -68,6 +79,13 @@ class Connection:
             self._write_loop()
         except ConnectionClosed:
             pass
+        except Exception:
+            # After the upgrade an error must close the socket, not become an
+            # HTTP 500 written into the WebSocket stream (seen when the
+            # replay waited past the pool's timeout): 1011, the client
+            # reconnects from its last position.
+            log.exception("socket of user %s failed", self.user_id)
+            self._close(CLOSE_SERVER_ERROR, "server error, reconnect")
         finally:
             self.closed.set()
             self.acks.flush()
@@ -86,7 +104,7 @@ class Connection:
         next_beat = time.monotonic() + interval
         while not self.closed.is_set():
             # On a timer, not only when idle: a busy socket must still renew
-            # its session and run the lost-ring check.
+            # its session.
             if self.mailbox.wait(max(0.0, next_beat - time.monotonic())):
                 if self.mailbox.close_request is not None:
                     self.ws.close(*self.mailbox.close_request)
@@ -128,11 +146,15 @@ class Connection:
                 return
 
     def _heartbeat(self) -> None:
+        # A ring lost after its commit is found by the process's lost-ring
+        # check (web.ws.lost_rings), one statement for all its sockets.
         self.signals.beat()
-        # Safety net: a ring lost after its commit (worker crash, Redis
-        # restart) is found here at the latest.
-        if stream_end(self.res.ports, self.user_id) > self.last_sent:
-            self._fill()
+
+    def _close(self, code: int, reason: str) -> None:
+        try:
+            self.ws.close(code, reason)
+        except Exception:  # already closed
+            pass
 
     def _send(self, text: str) -> None:
         self.ws.send(text)

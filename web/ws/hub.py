@@ -41,6 +41,10 @@ class Hub:
         if last:
             self._realtime.unsubscribe(user_id)
 
+    def by_user(self) -> dict[int, list[Mailbox]]:
+        with self._lock:
+            return {user_id: list(boxes) for user_id, boxes in self._boxes.items()}
+
     def mailboxes(self) -> list[Mailbox]:
         with self._lock:
             return [box for boxes in self._boxes.values() for box in boxes]

@@ -15,8 +15,11 @@ from pipeline.rings import Ring
 
 
 class Mailbox:
-    def __init__(self, limit: int):
+    def __init__(self, limit: int, delivered: int = 0):
         self._limit = limit
+        # The stream position its socket has sent up to (kept by the
+        # socket's writer; read by the process's lost-ring check).
+        self.delivered = delivered
         self._items: deque[Ring] = deque()
         self._resync = False
         self._lock = threading.Lock()
