@@ -157,3 +157,22 @@ class Auth:
 @pytest.fixture
 def auth(app, sessions):
     return Auth(app, sessions)
+
+
+@pytest.fixture(autouse=True)
+def _revocation_watches_end_with_their_test(monkeypatch):
+    """A revocation watch re-reads the database every minute for as long as
+    the process lives; one left behind by an earlier test would add its
+    statement to a later test's statement counts (tests/support/statement_counts.py)."""
+    from web.auth.revocations import RevocationWatch
+    started = []
+    original = RevocationWatch.start
+
+    def start(self):
+        started.append(self)
+        original(self)
+
+    monkeypatch.setattr(RevocationWatch, "start", start)
+    yield
+    for watch in started:
+        watch.stop()

@@ -87,6 +87,7 @@ class RevocationWatch:
     def __init__(self, res):
         self._res = res
         self._reload = threading.Event()
+        self._stopped = threading.Event()
         self._started = False
         self._lock = threading.Lock()
 
@@ -119,10 +120,18 @@ class RevocationWatch:
         self._res.revocations.note(revocation.user_id, revocation.generation, revocation.reason)
         self._res.hub.close_user(revocation.user_id, *control.CLOSE_CODES[revocation.reason])
 
+    def stop(self) -> None:
+        """End the re-reading thread (tests: an app left behind must not
+        query a database another test is counting statements on)."""
+        self._stopped.set()
+        self._reload.set()
+
     def _run(self) -> None:
         while True:
             self._reload.wait(RELOAD_SECONDS)
             self._reload.clear()
+            if self._stopped.is_set():
+                return
             try:
                 self.reload()
             except Exception as e:
