@@ -1,11 +1,13 @@
 """The admin console end to end, in a real browser: an admin signs in, sees
 the dashboard's figures move after real sends, finds a message by its
-recipient's phone and reads that recipient's timeline, then closes and
+recipient's phone and reads that recipient's timeline and the sender's
+webhook events (a local receiver), then closes and
 reopens a conversation — and the member's socket hears both. Full stack:
 gunicorn, dramatiq, RabbitMQ, PostgreSQL, Redis; Debian's chromium."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ import requests
 
 from tests.e2e.test_admin_dead_letters_browser import browser  # noqa: F401  (the fixture)
 from tests.support.clients import StreamClient, next_of, token_of
+from tests.support.webhook_receiver import start_receiver
 from usecases.accounts.passwords import hash_password
 
 pytestmark = pytest.mark.e2e
@@ -21,13 +24,28 @@ SHOTS = Path("/tmp")  # the PNGs in docs/ are copies of these
 PASSWORD = "a long admin password"
 
 
+@pytest.fixture(scope="module")
+def stack_env(stack_env):
+    return {**stack_env, "WEBHOOK_ALLOW_PRIVATE": "on", "WEBHOOK_ALLOW_HTTP": "on"}  # the receiver is local
+
+
+@pytest.fixture
+def receiver():
+    receiver = start_receiver()
+    yield receiver
+    receiver.close()
+
+
 def figure(page, name: str) -> int:
     return int(page.inner_text(f"[data-figure={name}]"))
 
 
-def test_an_admin_watches_the_dashboard_traces_a_message_and_closes_a_conversation(stack, auth, browser):  # noqa: F811
+def test_an_admin_watches_the_dashboard_traces_a_message_and_closes_a_conversation(stack, auth, browser,  # noqa: F811
+                                                                                   receiver):
     auth.user("admin", username="ops", name="Ops on call", password_hash=hash_password(PASSWORD))
     shop, somchai, friend = auth.user("business", username="shop"), auth.user("mobile"), auth.user("mobile")
+    assert requests.post(f"{stack.base_url}/v1/webhooks", json={"url": receiver.url, "events": ["message.status"]},
+                         headers=auth.headers(shop), timeout=10).status_code == 201
 
     page = browser.new_page(viewport={"width": 1280, "height": 760})
     page.goto(f"{stack.base_url}/admin")
@@ -64,6 +82,11 @@ def test_an_admin_watches_the_dashboard_traces_a_message_and_closes_a_conversati
         assert [s.lower() for s in steps] == ["accepted", "queued", "sent", "delivered"]
         assert card.locator(".why.ok").inner_text().startswith("Delivered")
         assert "deliver_message" in page.inner_text("table.jobs")
+        # The webhooks worker reports sent and delivered to the shop's receiver.
+        _until(lambda: len([e for e in receiver.accepted() if e["data"].get("message_id") == ids[-1]]) >= 2)
+        page.reload()
+        hooks = page.locator("table.webhooks tr.webhook-event")
+        assert hooks.count() == 2 and "delivered" in hooks.nth(1).inner_text() and "200" in hooks.nth(1).inner_text()
         page.screenshot(path=str(SHOTS / "admin-message.png"), full_page=True)
 
         trip = requests.post(f"{stack.base_url}/v1/conversations", headers=auth.headers(friend), timeout=10,
@@ -88,3 +111,10 @@ def test_an_admin_watches_the_dashboard_traces_a_message_and_closes_a_conversati
     sent = requests.post(f"{stack.base_url}/v1/conversations/{trip}/messages", json={"body": "open again"},
                          headers=auth.headers(friend), timeout=10)
     assert sent.status_code == 202
+
+
+def _until(done, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "the receiver did not hear both statuses"
+        time.sleep(0.1)

@@ -15,7 +15,9 @@ from pipeline.errors import PushTokenUnregistered
 from pipeline.push import PushPayload
 from tests.integration.test_admin_dead_letters_api import kill
 from tests.integration.test_admin_pages import PASSWORD, csrf_of, log_in
+from tests.integration.webhook_support import WEBHOOK_ENV, pump
 from tests.support.chat import group, job_runner, say
+from tests.support.webhook_receiver import start_receiver
 from usecases.accounts.passwords import hash_password
 from usecases.messaging.acks import record_acks
 from usecases.messaging.deliver import deliver_message
@@ -24,6 +26,7 @@ from usecases.operations.conversation_admin import ConversationQuery, search_con
 from usecases.operations.message_search import MessageQuery, search_messages
 from usecases.operations.message_story import message_story
 from usecases.outbox import make_marker
+from workers.webhook_http import RequestsWebhookClient
 
 
 class Provider:
@@ -37,6 +40,11 @@ class Provider:
             raise PushTokenUnregistered("Requested entity was not found.")
         self.sent.append(payload.token)
         return "sent"
+
+
+@pytest.fixture
+def env(env):
+    return {**env, **WEBHOOK_ENV}  # a webhook receiver on this machine, over http
 
 
 @pytest.fixture
@@ -110,6 +118,56 @@ def test_a_message_story_tells_why_each_recipient_was_or_was_not_notified(client
     assert story["jobs"][0]["published_at"] is not None and story["jobs"][1]["published_at"] is None
     assert dict(story["status_counts"]) == {"sent": 3, "read": 1}
     assert story["recipient_total"] == 4 and story["dead_letters"] == [] and story["history"] == []
+    assert story["webhooks"] is None  # the sender has no webhook endpoint
+
+
+def test_a_message_story_shows_its_webhook_events_and_their_attempts(client, auth, sessions, ports, admin):
+    shop, somchai, malee = auth.user("business", username="shop"), auth.user("mobile"), auth.user("mobile")
+    receiver = start_receiver()
+    try:
+        endpoint = client.post("/v1/webhooks", json={"url": receiver.url, "events": ["message.status"]},
+                               headers=auth.headers(shop)).json
+        message_id = send(client, auth, shop, [somchai.phone, malee.phone])
+        other = send(client, auth, shop, [somchai.phone])  # its events are not this message's
+        assert message_story(ports, message_id)["webhooks"]["events"] == []  # nothing reported before `sent`
+        deliver_message(ports, message_id, datetime.now(timezone.utc))
+        deliver_message(ports, other, datetime.now(timezone.utc))
+        position = timeline(message_story(ports, message_id), somchai)["position"]
+        record_acks(ports, somchai.id, position, 0, datetime.now(timezone.utc))
+        receiver.fail_next = 1  # the first POST gets a 500; its retry goes through
+        http = RequestsWebhookClient(fail_max=1000)
+        pump(ports, http, until=lambda: len(receiver.accepted()) == 4)
+
+        webhooks = message_story(ports, message_id)["webhooks"]
+        assert webhooks["endpoints"] == [{"id": endpoint["id"], "host": f"127.0.0.1:{receiver.port}", "enabled": True,
+                                          "subscribed": True}]
+        events = webhooks["events"]
+        assert [(e["recipient_id"], e["status"], e["sequence"], e["state"]) for e in events] == [
+            (somchai.id, "sent", 1, "delivered"), (malee.id, "sent", 1, "delivered"),
+            (somchai.id, "delivered", 2, "delivered")]
+        first = events[0]
+        assert first["phone"] == somchai.phone and first["attempt_count"] == 2
+        assert [a["status_code"] for a in first["attempts"]] == [500, 200] and first["attempts"][0]["error"]
+        assert all(a["duration_ms"] >= 0 and a["at"] for e in events for a in e["attempts"])
+        assert {e["id"] for e in events} <= {r.event["id"] for r in receiver.received}
+
+        again = client.post(f"/v1/webhooks/{endpoint['id']}/deliveries/{first['id']}/redeliver",
+                            headers=auth.headers(shop))
+        assert again.status_code == 202
+        pump(ports, http, until=lambda: len(receiver.received) == 6)
+        events = message_story(ports, message_id, somchai.id)["webhooks"]["events"]
+        assert [(e["id"], e["status"], e["redelivery"], e["state"]) for e in events] == [
+            (first["id"], "sent", False, "delivered"), (events[1]["id"], "delivered", False, "delivered"),
+            (first["id"], "sent", True, "delivered")]
+        assert [a["status_code"] for a in events[2]["attempts"]] == [200]
+
+        log_in(client)
+        page = client.get(f"/admin/messages/{message_id}").get_data(as_text=True)
+        assert "<h2>Webhooks</h2>" in page and first["id"] in page and "redelivery" in page and "· 500 ·" in page
+        assert page.count('class="webhook-event"') == 4
+        assert receiver.url not in page  # the endpoint is named by its host only
+    finally:
+        receiver.close()
 
 
 def test_a_dead_delivery_job_and_its_requeue_are_part_of_the_story(client, auth, sessions, ports, admin):

@@ -18,6 +18,7 @@ from tests.integration.webhook_support import WEBHOOK_ENV, now, pump
 from tests.support.webhook_receiver import events_in_creation_order, start_receiver
 from usecases.messaging.acks import record_acks
 from usecases.messaging.deliver import deliver_message
+from usecases.operations.audit import Actor
 from workers.webhook_http import RequestsWebhookClient
 
 
@@ -244,11 +245,11 @@ def test_https_connects_to_the_checked_address_and_verifies_the_name(app, auth, 
 
     ports = app.extensions["herald"].ports
     try:
-        good, bad = (endpoints.create(ports, lambda host: ["127.0.0.1"], business.id,
+        good, bad = (endpoints.create(ports, lambda host: ["127.0.0.1"], Actor(business.id, "api"),
                                       f"https://{name}:{receiver.port}/hooks", ["message.status"], None)
                      for name in ("hooks.test", "other.test"))
         for endpoint in (good, bad):
-            manual_events.send_ping(ports, business.id, endpoint["id"])
+            manual_events.send_ping(ports, Actor(business.id, "api"), endpoint["id"])
         pump(ports, PinnedResolver(verify=str(tmp_path / "ca.pem")), rounds=1)
         (ping,) = receiver.received
         assert ping.event["data"]["endpoint_id"] == good["id"] and verify(ping.signature, good["secret"], ping.body,
@@ -360,7 +361,7 @@ def test_a_long_drain_hands_over_to_a_fresh_job(client, auth, business, receiver
     monkeypatch.setattr(dispatcher, "RUN_FOR", __import__("datetime").timedelta(0))
     endpoint = endpoint_for(client, auth, business, receiver)
     for _ in range(5):
-        manual_events.send_ping(ports, business.id, endpoint["id"])
+        manual_events.send_ping(ports, Actor(business.id, "api"), endpoint["id"])
     handed = len(ports.publisher.jobs)
     assert dispatcher.dispatch(ports, http, endpoint["id"], now) == 2  # one batch, then a fresh job
     assert len(ports.publisher.jobs) == handed + 1

@@ -14,6 +14,7 @@ from pipeline.api_keys import (KeyHolder, decode_entry, encode_entry, new_secret
 from pipeline.cursors import decode_cursor, encode_cursor
 from pipeline.errors import ApiKeyLimitReached, DependencyUnavailable, InvalidToken, NotFound, UserNotFound
 from pipeline.timestamps import iso
+from usecases.operations.audit import Actor, audit
 from usecases.ports import Ports, SessionFactory
 
 MAX_KEYS_PER_USER = 20
@@ -21,8 +22,9 @@ CACHED_SECONDS = 300  # a valid key's entry; a revocation replaces it at once
 TOUCH_SECONDS = 60  # last_used_at is written at most once a minute per key
 
 
-def create_key(sessions: SessionFactory, owner_id: int, name: str, now: datetime) -> dict:
-    """A new key of a business user, with its secret (the one time it is shown).
+def create_key(sessions: SessionFactory, owner_id: int, name: str, now: datetime, actor: Actor) -> dict:
+    """A new key of a business user, with its secret (the one time it is shown);
+    audited as `api_key.create` (the owner itself, an admin, or the command line).
 
     Raises:
         UserNotFound: the owner is not a business user.
@@ -41,6 +43,7 @@ def create_key(sessions: SessionFactory, owner_id: int, name: str, now: datetime
                      created_at=now)
         uow.session.add(key)
         uow.session.flush()
+        _audit(uow.session, actor, "api_key.create", key, now)
         view = {**key_view(key), "secret": secret}
         uow.commit()
     return view
@@ -64,9 +67,10 @@ def keys_of(ports: Ports, owner_id: int, *, limit: int, cursor: str | None) -> d
     return {"items": [key_view(key) for key in page], "next_cursor": next_cursor}
 
 
-def revoke_key(ports: Ports, key_id: int, caller_id: int, caller_is_admin: bool, now: datetime) -> None:
+def revoke_key(ports: Ports, key_id: int, actor: Actor, caller_is_admin: bool, now: datetime) -> None:
     """Revoke a key (the owner's, or any for an admin); revoking it again
     answers the same, so a DELETE that failed half-way can be repeated.
+    The revocation itself is audited (`api_key.revoke`), a repeat is not.
 
     Raises:
         NotFound: no such key, or another user's (it looks absent).
@@ -74,10 +78,11 @@ def revoke_key(ports: Ports, key_id: int, caller_id: int, caller_is_admin: bool,
     """
     with UnitOfWork(ports.sessions) as uow:
         key = uow.session.get(ApiKey, key_id)
-        if key is None or not (caller_is_admin or key.user_id == caller_id):
+        if key is None or not (caller_is_admin or key.user_id == actor.user_id):
             raise NotFound(f"no API key {key_id}")
         if key.revoked_at is None:
             key.revoked_at = now
+            _audit(uow.session, actor, "api_key.revoke", key, now)
         hashed = key.secret_hash
         uow.commit()
     # After the commit: a lookup that fills the cache from now on reads the
@@ -145,6 +150,12 @@ def _note_use(ports: Ports, key_id: int, now: datetime) -> None:
     with UnitOfWork(ports.sessions) as uow:
         uow.session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
         uow.commit()
+
+
+def _audit(session, actor: Actor, action: str, key: ApiKey, now: datetime) -> None:
+    """The entry names the key by id, owner, name and shown prefix: never its secret or hash."""
+    audit(session, actor_id=actor.user_id, action=action, target_type="api_key", target_id=key.id,
+          details=actor.details(owner_id=key.user_id, name=key.name, prefix=key.prefix), now=now)
 
 
 def key_view(key: ApiKey) -> dict:

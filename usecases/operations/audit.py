@@ -25,7 +25,10 @@ ACTIONS = (
     "user.create", "user.disable", "user.enable", "user.password_reset", "user.sessions_revoked",
     "user.role_change",
     "dead_letter.requeue", "dead_letter.discard", "deliveries.reset_failed",
-    "conversation.scoped_token",
+    "conversation.scoped_token", "conversation.close", "conversation.reopen",
+    "api_key.create", "api_key.revoke",
+    "webhook.create", "webhook.update", "webhook.delete", "webhook.secret_rotate", "webhook.ping",
+    "webhook.redeliver",
 )
 # Names a secret would travel under: refused outright, whatever their value.
 SECRET_KEYS = frozenset({"password", "password_hash", "new_password", "code", "otp", "token", "access_token",

@@ -4,7 +4,9 @@ its dead letters and what admins did with them — the answer to "why
 wasn't this person notified".
 
 A fixed number of queries, each bounded by the message (deliveries,
-pushes and jobs by message id, indexed) and by RECIPIENTS for a broadcast.
+pushes and jobs by message id, indexed) and by RECIPIENTS for a broadcast;
+for a one-way message whose sender has webhook endpoints, its
+`message.status` events and their attempts (usecases.operations.message_webhooks).
 
 Times: the deliveries table records accepted, sent, delivered, read,
 failed and expired per recipient. `queued` is recorded once per message
@@ -30,6 +32,7 @@ from pipeline.timestamps import iso
 from usecases.operations.dead_letter_search import letter_summary
 from usecases.operations.dead_letters import DEAD
 from usecases.operations.message_search import user_label
+from usecases.operations.message_webhooks import message_webhooks
 from usecases.ports import Ports
 
 RECIPIENTS = 200
@@ -56,6 +59,9 @@ def message_story(ports: Ports, message_id: int, recipient: int | None = None) -
                  "dead_letters": letters, "history": _history(session, message.id, [letter["id"] for letter in letters])}
         dead = sum(1 for letter in letters if letter["state"] == DEAD)
         story.update(_recipients(session, ports, message, recipient, dead, now))
+        story["webhooks"] = None if message.conversation_id else message_webhooks(
+            session, message.id, message.sender_id,
+            {r["user_id"]: r["requeues"] for r in story["recipients"] if r["requeues"] is not None})
         return story
 
 
@@ -153,6 +159,7 @@ def _timeline(message: Message, user: User, delivery: Delivery | None, pushes: l
     why = diagnose(facts)
     return {"user_id": user.id, "user": user_label(user), "phone": user.phone, "status": effective or "no row yet",
             "position": delivery.position if delivery else None, "last_error": facts.last_error,
+            "requeues": delivery.requeues if delivery else None,
             "steps": [(step, times[step]) for step in STEPS if times[step]], "pushes": pushes, "devices": devices,
             "why": {"tone": why.tone, "text": why.text, "hints": list(why.hints)}}
 

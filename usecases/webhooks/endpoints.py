@@ -1,12 +1,15 @@
 """A business user's webhook endpoints as the API manages them, each call
 one unit of work. Only the owner reaches an endpoint: anyone else's is
-404, as if absent (promise 7)."""
+404, as if absent (promise 7). Every change is audited in its own
+transaction (`webhook.*`): which fields changed, the URL's host only —
+never the secret, nor a path or query that may carry a credential."""
 
 from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta, timezone
 from typing import Callable
+from urllib.parse import urlsplit
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -16,6 +19,7 @@ from db.models import WebhookAttempt, WebhookEndpoint, WebhookEvent
 from pipeline.errors import NotFound, ValidationFailed
 from pipeline.timestamps import iso
 from pipeline.webhook_urls import check_addresses, check_url
+from usecases.operations.audit import Actor, audit
 from usecases.ports import Ports
 from usecases.webhooks.status_events import PENDING, wake_jobs
 
@@ -32,7 +36,7 @@ def new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
-def create(ports: Ports, resolve: Resolver, user_id: int, url: str, events: list[str],
+def create(ports: Ports, resolve: Resolver, actor: Actor, url: str, events: list[str],
            description: str | None) -> dict:
     """The new endpoint, with its secret (shown this once).
 
@@ -41,7 +45,7 @@ def create(ports: Ports, resolve: Resolver, user_id: int, url: str, events: list
         TooManyEndpoints: the user has MAX_ENDPOINTS already.
     """
     _check_target(ports, resolve, url)
-    now = now_utc()
+    now, user_id = now_utc(), actor.user_id
     with UnitOfWork(ports.sessions) as uow:
         count = uow.session.scalar(select(func.count()).where(WebhookEndpoint.user_id == user_id))
         if count >= MAX_ENDPOINTS:
@@ -50,6 +54,8 @@ def create(ports: Ports, resolve: Resolver, user_id: int, url: str, events: list
                                    secret=new_secret(), enabled=True, created_at=now, updated_at=now)
         uow.session.add(endpoint)
         uow.session.flush()
+        audit_endpoint(uow.session, actor, "webhook.create", endpoint, now, host=url_host(url),
+                       events=list(endpoint.events))
         view = {**_view(uow.session, endpoint), "secret": endpoint.secret}
         uow.commit()
     return view
@@ -68,7 +74,7 @@ def show(ports: Ports, user_id: int, endpoint_id: int) -> dict:
         return _view(uow.session, owned_endpoint(uow.session, user_id, endpoint_id))
 
 
-def change(ports: Ports, resolve: Resolver, user_id: int, endpoint_id: int, changes: dict) -> dict:
+def change(ports: Ports, resolve: Resolver, actor: Actor, endpoint_id: int, changes: dict) -> dict:
     """Apply `changes` (url, events, description, enabled); enabling again
     clears the reason and wakes the endpoint's dispatcher.
 
@@ -80,7 +86,7 @@ def change(ports: Ports, resolve: Resolver, user_id: int, endpoint_id: int, chan
     now = now_utc()
     jobs = []
     with UnitOfWork(ports.sessions) as uow:
-        endpoint = owned_endpoint(uow.session, user_id, endpoint_id, lock=True)
+        endpoint = owned_endpoint(uow.session, actor.user_id, endpoint_id, lock=True)
         for name in ("url", "description"):
             if name in changes:
                 setattr(endpoint, name, changes[name])
@@ -93,16 +99,18 @@ def change(ports: Ports, resolve: Resolver, user_id: int, endpoint_id: int, chan
             endpoint.enabled, endpoint.disabled_reason = False, "disabled by its owner"
         endpoint.updated_at = now
         uow.session.flush()
+        audit_endpoint(uow.session, actor, "webhook.update", endpoint, now, **_changed(endpoint, changes))
         view = _view(uow.session, endpoint)
         uow.commit()
     ports.publisher.submit(jobs)
     return view
 
 
-def remove(ports: Ports, user_id: int, endpoint_id: int) -> None:
+def remove(ports: Ports, actor: Actor, endpoint_id: int) -> None:
     """Raises: NotFound."""
     with UnitOfWork(ports.sessions) as uow:
-        endpoint = owned_endpoint(uow.session, user_id, endpoint_id, lock=True)
+        endpoint = owned_endpoint(uow.session, actor.user_id, endpoint_id, lock=True)
+        audit_endpoint(uow.session, actor, "webhook.delete", endpoint, now_utc(), host=url_host(endpoint.url))
         # Explicit: SQLite enforces no ON DELETE CASCADE without its pragma.
         uow.session.execute(delete(WebhookAttempt).where(WebhookAttempt.endpoint_id == endpoint.id))
         uow.session.execute(delete(WebhookEvent).where(WebhookEvent.endpoint_id == endpoint.id))
@@ -110,22 +118,49 @@ def remove(ports: Ports, user_id: int, endpoint_id: int) -> None:
         uow.commit()
 
 
-def rotate(ports: Ports, user_id: int, endpoint_id: int) -> dict:
+def rotate(ports: Ports, actor: Actor, endpoint_id: int) -> dict:
     """A new secret (shown once); the old one signs alongside it for the overlap.
 
     Raises: NotFound.
     """
     now = now_utc()
     with UnitOfWork(ports.sessions) as uow:
-        endpoint = owned_endpoint(uow.session, user_id, endpoint_id, lock=True)
+        endpoint = owned_endpoint(uow.session, actor.user_id, endpoint_id, lock=True)
         endpoint.previous_secret = endpoint.secret
         endpoint.previous_secret_until = now + timedelta(seconds=ports.webhooks.rotation_overlap_seconds)
         endpoint.secret = new_secret()
         endpoint.updated_at = now
         uow.session.flush()
+        audit_endpoint(uow.session, actor, "webhook.secret_rotate", endpoint, now,
+                       previous_valid_until=iso(endpoint.previous_secret_until))
         view = {**_view(uow.session, endpoint), "secret": endpoint.secret}
         uow.commit()
     return view
+
+
+def audit_endpoint(session: Session, actor: Actor, action: str, endpoint: WebhookEndpoint, now: datetime,
+                   **details) -> None:
+    audit(session, actor_id=actor.user_id, action=action, target_type="webhook_endpoint", target_id=endpoint.id,
+          details=actor.details(**details), now=now)
+
+
+def _changed(endpoint: WebhookEndpoint, changes: dict) -> dict:
+    """What an update's entry says: the fields named, and the new values of
+    those that carry no credential (a URL is recorded by its host)."""
+    said: dict = {"fields": sorted(changes)}
+    if "url" in changes:
+        said["host"] = url_host(endpoint.url)
+    if "events" in changes:
+        said["events"] = list(endpoint.events)
+    if "enabled" in changes:
+        said["enabled"] = endpoint.enabled
+    return said
+
+
+def url_host(url: str) -> str | None:
+    """The host (and port) of a URL: what an audit entry or a page may show of it."""
+    parsed = urlsplit(url)
+    return parsed.hostname if parsed.port is None else f"{parsed.hostname}:{parsed.port}"
 
 
 def _check_target(ports: Ports, resolve: Resolver, url: str) -> None:

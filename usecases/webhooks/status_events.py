@@ -104,6 +104,12 @@ def write_conversation_events(session: Session, items: list[ConversationMessage]
     return sorted({row[0] for row in inserted})
 
 
+def status_dedup_key(message_id: int, recipient_id: int, sequence: int) -> str:
+    """What makes a `message.status` event unique per endpoint; the admin
+    console finds a message's events by it (an exact match on the index)."""
+    return f"status:{message_id}:{recipient_id}:{sequence}"
+
+
 def new_event_id() -> str:
     return "evt_" + secrets.token_hex(12)
 
@@ -137,7 +143,7 @@ def write_status_events(session: Session, changes: list[StatusChange], now: date
             for endpoint_id in endpoints.get(change.message_id, ()):
                 rows.append({"endpoint_id": endpoint_id, "public_id": new_event_id(), "kind": MESSAGE_STATUS,
                              "sequence": sequence, "data": data,
-                             "dedup_key": f"status:{change.message_id}:{change.recipient_id}:{sequence}",
+                             "dedup_key": status_dedup_key(change.message_id, change.recipient_id, sequence),
                              "state": PENDING, "attempts": 0, "created_at": now, "next_attempt_at": now})
     inserted = insert_ignoring_conflicts_returning(session, WebhookEvent, rows, ["endpoint_id", "dedup_key"],
                                                    [WebhookEvent.endpoint_id])

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, StrictInt, StringConstraints
 
 from pipeline.errors import BadRequest, Forbidden, ValidationFailed
 from usecases.accounts import api_keys
+from usecases.operations.audit import Actor
 from web.auth.identity import caller, requires
 from web.paging import page_limit
 from web.requests import parse
@@ -41,13 +42,17 @@ def _owner(named: int | None) -> int:
     return caller().user_id
 
 
+def _actor() -> Actor:
+    return Actor(caller().user_id, "api", request.remote_addr)
+
+
 @bp.post("")
 @requires("business", "admin")
 def create():
     """201 with the key and its secret: the only time the secret is shown."""
     command, _ = parse(CreateKey)
     key = api_keys.create_key(resources().ports.sessions, _owner(command.user_id), command.name,
-                              datetime.now(timezone.utc))
+                              datetime.now(timezone.utc), _actor())
     return key, 201, {"Location": f"/v1/api-keys/{key['id']}", "Cache-Control": "no-store"}
 
 
@@ -66,6 +71,6 @@ def list_keys():
 @requires("business", "admin")
 def revoke(key_id: int):
     """Revoke a key on every edge process at once; 204 again for a revoked key."""
-    api_keys.revoke_key(resources().ports, key_id, caller().user_id, caller().role == "admin",
+    api_keys.revoke_key(resources().ports, key_id, _actor(), caller().role == "admin",
                         datetime.now(timezone.utc))
     return "", 204

@@ -9,6 +9,7 @@ from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from pipeline.webhook_urls import MAX_URL_CHARS
+from usecases.operations.audit import Actor
 from usecases.webhooks import attempts, endpoints, manual_events
 from web.auth.identity import caller, requires
 from web.paging import page_limit
@@ -38,12 +39,17 @@ class ChangeEndpoint(BaseModel):
     enabled: bool | None = None
 
 
+def _actor() -> Actor:
+    """The owner acting on its endpoints, for their audit entries."""
+    return Actor(caller().user_id, "api", request.remote_addr)
+
+
 @bp.post("")
 @requires("business")
 def create():
     """201 with the endpoint and its signing secret, shown this once."""
     command, _ = parse(CreateEndpoint)
-    endpoint = endpoints.create(resources().ports, resources().resolve_host, caller().user_id, command.url,
+    endpoint = endpoints.create(resources().ports, resources().resolve_host, _actor(), command.url,
                                 list(command.events), command.description)
     return endpoint, 201, {"Location": f"/v1/webhooks/{endpoint['id']}"}
 
@@ -65,13 +71,13 @@ def show(endpoint_id: int):
 def change(endpoint_id: int):
     command, _ = parse(ChangeEndpoint)
     changes = command.model_dump(exclude_unset=True, exclude_none=True)
-    return endpoints.change(resources().ports, resources().resolve_host, caller().user_id, endpoint_id, changes)
+    return endpoints.change(resources().ports, resources().resolve_host, _actor(), endpoint_id, changes)
 
 
 @bp.delete("/<int:endpoint_id>")
 @requires("business")
 def delete(endpoint_id: int):
-    endpoints.remove(resources().ports, caller().user_id, endpoint_id)
+    endpoints.remove(resources().ports, _actor(), endpoint_id)
     return "", 204
 
 
@@ -79,14 +85,14 @@ def delete(endpoint_id: int):
 @requires("business")
 def rotate_secret(endpoint_id: int):
     """The new secret, once; the previous one keeps signing beside it for 24 h."""
-    return endpoints.rotate(resources().ports, caller().user_id, endpoint_id)
+    return endpoints.rotate(resources().ports, _actor(), endpoint_id)
 
 
 @bp.post("/<int:endpoint_id>/test")
 @requires("business")
 def test(endpoint_id: int):
     """Queue a `ping` event behind the endpoint's pending ones."""
-    return manual_events.send_ping(resources().ports, caller().user_id, endpoint_id), 202
+    return manual_events.send_ping(resources().ports, _actor(), endpoint_id), 202
 
 
 @bp.get("/<int:endpoint_id>/deliveries")
@@ -101,4 +107,4 @@ def deliveries(endpoint_id: int):
 @requires("business")
 def redeliver(endpoint_id: int, event_id: str):
     """Send the event again (same id) after the endpoint's pending ones."""
-    return manual_events.redeliver(resources().ports, caller().user_id, endpoint_id, event_id), 202
+    return manual_events.redeliver(resources().ports, _actor(), endpoint_id, event_id), 202
