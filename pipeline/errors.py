@@ -163,6 +163,17 @@ class Overloaded(TransientError):
     title = "Too much work queued; retry later"
 
 
+class EdgeOverloaded(Overloaded):
+    """No database connection came free within the edge's short wait
+    (DB_POOL_TIMEOUT_SECONDS): this process, not the delivery queues, is the
+    bottleneck. Raised before the unit of work's first statement, so nothing
+    was written; shedding at once beats letting requests queue for the pool
+    until their clients time out (docs/decisions.md D89)."""
+
+    code = "edge_overloaded"
+    title = "The server is too busy; retry later"
+
+
 class DependencyUnavailable(TransientError):
     code = "dependency_unavailable"
     title = "A dependency is unavailable"

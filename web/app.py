@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
     _configure(app, settings)
     request_log.init_app(app)  # first: every later hook's failure is logged with the request id
     app.config.update(test_config or {})
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings.db_pool_size, settings.db_pool_timeout_seconds)
     on_pool_use(engine, DB_POOL_IN_USE.inc, DB_POOL_IN_USE.dec)
     sessions = make_session_factory(engine)
     realtime = realtime or make_realtime(settings.redis_url, settings.redis_namespace)
