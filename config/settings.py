@@ -129,6 +129,10 @@ class Settings:
     # then is refused with 503 edge_overloaded. Workers keep SQLAlchemy's 30 s.
     db_pool_size: int = 10
     db_pool_timeout_seconds: float = 3.0
+    # At most EDGE_MAX_CONCURRENT_POSTS POSTs run at once in one edge process
+    # (0: no cap); the rest wait EDGE_POST_WAIT_SECONDS for a slot, then 503 (D90).
+    edge_max_concurrent_posts: int = 20
+    edge_post_wait_seconds: float = 1.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -196,6 +200,8 @@ def _connections(env: Mapping[str, str]) -> dict:
         "port": _int(env, "PORT", 8080),
         "db_pool_size": _int(env, "DB_POOL_SIZE", 10),
         "db_pool_timeout_seconds": _float(env, "DB_POOL_TIMEOUT_SECONDS", 3.0),
+        "edge_max_concurrent_posts": _int(env, "EDGE_MAX_CONCURRENT_POSTS", 20),
+        "edge_post_wait_seconds": _float(env, "EDGE_POST_WAIT_SECONDS", 1.0),
     }
 
 

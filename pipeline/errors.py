@@ -164,14 +164,21 @@ class Overloaded(TransientError):
 
 
 class EdgeOverloaded(Overloaded):
-    """No database connection came free within the edge's short wait
-    (DB_POOL_TIMEOUT_SECONDS): this process, not the delivery queues, is the
-    bottleneck. Raised before the unit of work's first statement, so nothing
-    was written; shedding at once beats letting requests queue for the pool
-    until their clients time out (docs/decisions.md D89)."""
+    """This process, not the delivery queues, is the bottleneck: no database
+    connection came free within the pool's short wait (DB_POOL_TIMEOUT_SECONDS,
+    D89), or no slot among its concurrent writing requests did (D90). Raised
+    before the unit of work's first statement, so nothing was written;
+    shedding at once beats letting requests queue until their clients time out."""
 
     code = "edge_overloaded"
     title = "The server is too busy; retry later"
+
+    # What ran out, for the metrics' bounded `reason` label: "db_pool" (no
+    # connection within the pool's wait) or "in_flight" (no slot among the
+    # process's concurrent writing requests, D90).
+    def __init__(self, detail: str | None = None, reason: str = "db_pool", **extra):
+        super().__init__(detail, **extra)
+        self.reason = reason
 
 
 class DependencyUnavailable(TransientError):

@@ -24,7 +24,7 @@ from usecases.outbox import make_marker
 from usecases.ports import ChatPolicy, OutboxPolicy, PhonePolicy, Ports, PushPolicy, SignInPolicy, WebhookPolicy
 from telemetry import tracing
 from web import metrics as http_metrics
-from web import problems, request_log
+from web import overload, problems, request_log
 from web.admin.session import session_secret
 from web.auth import scope
 from web.auth.revocations import MIN_HORIZON_SECONDS, Revocations, RevocationWatch
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
     res.revocation_watch = RevocationWatch(res)
     http_metrics.init_app(app)  # before the other hooks: it times every request, refused ones too
     problems.init_app(app)
+    overload.init_app(app, settings.edge_max_concurrent_posts, settings.edge_post_wait_seconds)  # before any work
     scope.init_app(app)  # before any view: scoped tokens reach only their endpoints
     limiter.init_app(app)
     sock.init_app(app)

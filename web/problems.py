@@ -49,10 +49,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(EdgeOverloaded)
     def edge_overloaded(error: EdgeOverloaded):
-        # Raised by the database pool's bounded wait (db.engine), before any
-        # statement: shed, count, and say when to come back. Not logged per
-        # request: under overload that would add work; the counter tells.
-        EDGE_OVERLOAD_REFUSALS.labels("db_pool").inc()
+        # Raised by the database pool's bounded wait (db.engine) or the cap
+        # on concurrent writes (web.overload), before any statement: shed,
+        # count, and say when to come back. Not logged per request: under
+        # overload that would add work; the counter tells.
+        EDGE_OVERLOAD_REFUSALS.labels(error.reason).inc()
         headers = {"Retry-After": str(error.extra.pop("retry_after", 1))}
         return problem(error.status, error.code, error.title, error.detail, headers, **error.extra)
 

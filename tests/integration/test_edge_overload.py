@@ -1,8 +1,12 @@
 """When the edge itself is the bottleneck it sheds: a request that finds no
-free database connection within DB_POOL_TIMEOUT_SECONDS is answered 503
-edge_overloaded with Retry-After, and nothing was written (D89)."""
+free database connection within DB_POOL_TIMEOUT_SECONDS (D89), or no slot
+among EDGE_MAX_CONCURRENT_POSTS (D90), is answered 503 edge_overloaded with
+Retry-After, and nothing was written."""
 
 from __future__ import annotations
+
+import threading
+import time
 
 import pytest
 from sqlalchemy import func, select, text
@@ -14,17 +18,24 @@ from tests.support.scrapes import parse, value
 from web import create_app
 
 
+TINY_POOL = {"DB_POOL_SIZE": "1", "DB_POOL_TIMEOUT_SECONDS": "0.2"}  # one connection plus one overflow
+
+
 @pytest.fixture
-def app(env, sessions, publisher):
-    # One connection plus one overflow, and a fifth of a second's wait.
-    settings = load_settings({**env, "DB_POOL_SIZE": "1", "DB_POOL_TIMEOUT_SECONDS": "0.2"})
+def overrides():
+    return TINY_POOL
+
+
+@pytest.fixture
+def app(env, sessions, publisher, overrides):
+    settings = load_settings({**env, **overrides})
     return create_app(settings, publisher=publisher, test_config={"TESTING": True})
 
 
-def _refusals(client) -> float:
+def _refusals(client, reason: str = "db_pool") -> float:
     scrape = client.get("/metrics")
     assert scrape.status_code == 200
-    return value(parse(scrape.get_data(as_text=True)), "herald_edge_overload_refusals_total", reason="db_pool")
+    return value(parse(scrape.get_data(as_text=True)), "herald_edge_overload_refusals_total", reason=reason)
 
 
 def _rows(sessions) -> tuple[int, ...]:
@@ -65,3 +76,31 @@ def test_a_post_that_finds_no_free_connection_is_refused_and_writes_nothing(app,
     accepted = client.post("/v1/messages", json=send, headers=headers)
     assert accepted.status_code == 202, accepted.json
     assert _rows(sessions)[:3] == (before_rows[0] + 1, before_rows[1] + 1, before_rows[2] + len(publisher.jobs))
+
+
+@pytest.mark.parametrize("overrides", [{"DB_POOL_SIZE": "1", "DB_POOL_TIMEOUT_SECONDS": "5",
+                                        "EDGE_MAX_CONCURRENT_POSTS": "1", "EDGE_POST_WAIT_SECONDS": "0.1"}])
+def test_a_post_past_the_concurrency_cap_is_refused_while_the_admitted_one_completes(app, client, auth,
+                                                                                    sessions):
+    business, somchai = auth.user("business", username="acme"), auth.user("mobile")
+    headers, send = auth.headers(business), {"to": [somchai.id], "body": "hello"}
+    before_rows, before_refusals = _rows(sessions), _refusals(client, "in_flight")
+    held = _hold_every_connection(app)
+    first: list = []
+    admitted = threading.Thread(target=lambda: first.append(app.test_client().post("/v1/messages", json=send,
+                                                                                   headers=headers)))
+    try:
+        admitted.start()
+        time.sleep(0.3)  # the first POST holds the one slot, waiting for a connection
+        refused = client.post("/v1/messages", json=send, headers=headers)
+    finally:
+        for connection in held:
+            connection.close()
+    admitted.join(10)
+    assert refused.status_code == 503, refused.json
+    assert refused.json["code"] == "edge_overloaded" and refused.headers["Retry-After"] == "1"
+    assert _refusals(client, "in_flight") == before_refusals + 1
+    assert first[0].status_code == 202  # admitted, it got its connection once one was free
+    assert _rows(sessions)[0] == before_rows[0] + 1
+    # The slot came back: the next POST is accepted.
+    assert client.post("/v1/messages", json=send, headers=headers).status_code == 202

@@ -29,7 +29,7 @@ def test_a_checkout_that_waits_past_the_timeout_is_refused_then_served_once_rele
         pool.connect()
     assert time.monotonic() - started < 1  # the bounded wait, not SQLAlchemy's 30 s
     error = refused.value
-    assert (error.status, error.code) == (503, "edge_overloaded")
+    assert (error.status, error.code, error.reason) == (503, "edge_overloaded", "db_pool")
     assert error.extra == {"retry_after": EXHAUSTED_RETRY_AFTER_SECONDS}
     assert isinstance(error, Overloaded) and isinstance(error, TransientError)  # workers retry it
     held.close()
