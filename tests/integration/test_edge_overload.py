@@ -5,6 +5,7 @@ Retry-After, and nothing was written."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -14,8 +15,10 @@ from sqlalchemy import func, select, text
 from config import load_settings
 from db.engine import UnitOfWork
 from db.models import Delivery, IdempotencyKey, Message, Outbox
+from pipeline.frames import parse_client_frame
 from tests.support.scrapes import parse, value
 from web import create_app
+from web.ws import commands
 
 
 TINY_POOL = {"DB_POOL_SIZE": "1", "DB_POOL_TIMEOUT_SECONDS": "0.2"}  # one connection plus one overflow
@@ -104,3 +107,18 @@ def test_a_post_past_the_concurrency_cap_is_refused_while_the_admitted_one_compl
     assert _rows(sessions)[0] == before_rows[0] + 1
     # The slot came back: the next POST is accepted.
     assert client.post("/v1/messages", json=send, headers=headers).status_code == 202
+
+
+def test_a_socket_send_that_finds_no_free_connection_is_answered_with_an_error_frame(app, auth, sessions):
+    somchai = auth.user("mobile")
+    frame = parse_client_frame(json.dumps({"type": "send", "conversation_id": 1, "body": "hi",
+                                           "client_msg_id": "c-1"}), 10_000)
+    before_rows = _rows(sessions)
+    held = _hold_every_connection(app)
+    try:
+        answers = commands.handle(app.extensions["herald"], somchai.id, frame, None)
+    finally:
+        for connection in held:
+            connection.close()
+    assert [(a["type"], a["code"], a["client_msg_id"]) for a in answers] == [("error", "edge_overloaded", "c-1")]
+    assert _rows(sessions) == before_rows
