@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import pytest
+from flask import request
 from sqlalchemy import func, select, text
 
 from config import load_settings
@@ -85,6 +85,9 @@ def test_a_post_that_finds_no_free_connection_is_refused_and_writes_nothing(app,
                                         "EDGE_MAX_CONCURRENT_POSTS": "1", "EDGE_POST_WAIT_SECONDS": "0.1"}])
 def test_a_post_past_the_concurrency_cap_is_refused_while_the_admitted_one_completes(app, client, auth,
                                                                                     sessions):
+    slot_taken = threading.Event()
+    # After web.overload's hook (registered first): this POST holds the slot.
+    app.before_request(lambda: slot_taken.set() if request.method == "POST" else None)
     business, somchai = auth.user("business", username="acme"), auth.user("mobile")
     headers, send = auth.headers(business), {"to": [somchai.id], "body": "hello"}
     before_rows, before_refusals = _rows(sessions), _refusals(client, "in_flight")
@@ -94,7 +97,7 @@ def test_a_post_past_the_concurrency_cap_is_refused_while_the_admitted_one_compl
                                                                                    headers=headers)))
     try:
         admitted.start()
-        time.sleep(0.3)  # the first POST holds the one slot, waiting for a connection
+        assert slot_taken.wait(5)  # the first POST holds the one slot, then waits for a connection
         refused = client.post("/v1/messages", json=send, headers=headers)
     finally:
         for connection in held:
