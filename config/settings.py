@@ -132,6 +132,15 @@ class Settings:
     webhook_max_delay_seconds: float = 3600.0
     webhook_window_seconds: float = 24 * 3600.0
     webhook_stall_seconds: int = 60
+    # The edge's database pool (D89): DB_POOL_SIZE connections plus as many
+    # overflow ones; a request waits at most DB_POOL_TIMEOUT_SECONDS for one,
+    # then is refused with 503 edge_overloaded. Workers keep SQLAlchemy's 30 s.
+    db_pool_size: int = 10
+    db_pool_timeout_seconds: float = 3.0
+    # At most EDGE_MAX_CONCURRENT_POSTS POSTs run at once in one edge process
+    # (0: no cap); the rest wait EDGE_POST_WAIT_SECONDS for a slot, then 503 (D90).
+    edge_max_concurrent_posts: int = 20
+    edge_post_wait_seconds: float = 1.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -191,12 +200,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
 
 def _connections(env: Mapping[str, str]) -> dict:
-    """Where Redis is and where the edge listens."""
+    """Where Redis is, where the edge listens, the edge's database pool."""
     return {
         "redis_url": env.get("REDIS_URL") or None,
         "redis_namespace": env.get("REDIS_NAMESPACE", "herald"),
         "host": env.get("HOST", "127.0.0.1"),
         "port": _int(env, "PORT", 8080),
+        "db_pool_size": _int(env, "DB_POOL_SIZE", 10),
+        "db_pool_timeout_seconds": _float(env, "DB_POOL_TIMEOUT_SECONDS", 3.0),
+        "edge_max_concurrent_posts": _int(env, "EDGE_MAX_CONCURRENT_POSTS", 20),
+        "edge_post_wait_seconds": _float(env, "EDGE_POST_WAIT_SECONDS", 1.0),
     }
 
 

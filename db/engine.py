@@ -10,6 +10,9 @@ from typing import Callable
 
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection, QueuePool
+
+from pipeline.errors import EdgeOverloaded
 
 # A pooled connection idle longer than this is pinged before use; one used
 # more recently is not (SQLAlchemy's pool_pre_ping would cost a round trip
@@ -25,14 +28,41 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, pool_size: int = 10) -> Engine:
-    """An engine for `url`; SQLite gets WAL, a busy timeout and foreign keys."""
+# SQLAlchemy's own default: how long a checkout waits for a free connection.
+# The edge passes a shorter wait (DB_POOL_TIMEOUT_SECONDS); workers keep this.
+DEFAULT_POOL_TIMEOUT_SECONDS = 30.0
+# What a refused caller is told to wait before retrying (Retry-After).
+EXHAUSTED_RETRY_AFTER_SECONDS = 1
+
+
+class SheddingQueuePool(QueuePool):
+    """A QueuePool whose checkout, when no connection came free within the
+    pool's timeout, raises EdgeOverloaded (a 503 with Retry-After at the
+    edge, an error frame on a socket, a retried job in a worker) instead of
+    SQLAlchemy's TimeoutError. The one place the timeout is translated: it
+    happens before a unit of work's first statement, so nothing was written.
+    (recreate() builds `self.__class__`, so a pool rebuilt after a
+    disconnect sheds too.)"""
+
+    def connect(self) -> PoolProxiedConnection:
+        try:
+            return super().connect()
+        except exc.TimeoutError as e:
+            raise EdgeOverloaded(f"no database connection came free within {self._timeout:g} s",
+                                 retry_after=EXHAUSTED_RETRY_AFTER_SECONDS) from e
+
+
+def make_engine(url: str, pool_size: int = 10, pool_timeout: float = DEFAULT_POOL_TIMEOUT_SECONDS) -> Engine:
+    """An engine for `url`; SQLite gets WAL, a busy timeout and foreign keys.
+    PostgreSQL gets `pool_size` connections plus as many overflow ones, and a
+    checkout waits at most `pool_timeout` seconds (then EdgeOverloaded)."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    engine = create_engine(url, poolclass=SheddingQueuePool, pool_size=pool_size, max_overflow=pool_size,
+                           pool_timeout=pool_timeout)
     _ping_when_idle(engine, PING_IDLE_SECONDS)
     return engine
 

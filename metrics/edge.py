@@ -17,6 +17,12 @@ RATE_LIMITED = Counter("herald_rate_limit_refusals_total", "Requests refused by 
                        ["route"])
 BACKPRESSURE_REFUSALS = Counter("herald_backpressure_refusals_total",
                                 "Sends refused because the delivery queues are too deep (503), by lane", ["lane"])
+# Requests refused because this edge process, not the queues, is the
+# bottleneck. Reasons: "db_pool" (no connection within DB_POOL_TIMEOUT_SECONDS,
+# D89), "in_flight" (no slot among EDGE_MAX_CONCURRENT_POSTS, D90).
+EDGE_OVERLOAD_REFUSALS = Counter("herald_edge_overload_refusals_total",
+                                 "Requests refused because the edge process itself is overloaded (503), by reason",
+                                 ["reason"])
 IDEMPOTENT_REPLAYS = Counter("herald_idempotent_replays_total",
                              "Creating requests answered with their first answer (Idempotency-Key, client_msg_id)",
                              ["route"])

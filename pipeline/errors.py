@@ -163,6 +163,24 @@ class Overloaded(TransientError):
     title = "Too much work queued; retry later"
 
 
+class EdgeOverloaded(Overloaded):
+    """This process, not the delivery queues, is the bottleneck: no database
+    connection came free within the pool's short wait (DB_POOL_TIMEOUT_SECONDS,
+    D89), or no slot among its concurrent writing requests did (D90). Raised
+    before the unit of work's first statement, so nothing was written;
+    shedding at once beats letting requests queue until their clients time out."""
+
+    code = "edge_overloaded"
+    title = "The server is too busy; retry later"
+
+    # What ran out, for the metrics' bounded `reason` label: "db_pool" (no
+    # connection within the pool's wait) or "in_flight" (no slot among the
+    # process's concurrent writing requests, D90).
+    def __init__(self, detail: str | None = None, reason: str = "db_pool", **extra):
+        super().__init__(detail, **extra)
+        self.reason = reason
+
+
 class DependencyUnavailable(TransientError):
     code = "dependency_unavailable"
     title = "A dependency is unavailable"

@@ -24,7 +24,7 @@ from usecases.outbox import make_marker
 from usecases.ports import ChatPolicy, OutboxPolicy, PhonePolicy, Ports, PushPolicy, SignInPolicy, WebhookPolicy
 from telemetry import tracing
 from web import metrics as http_metrics
-from web import problems, request_log
+from web import overload, problems, request_log
 from web.admin.session import session_secret
 from web.auth import scope
 from web.auth.revocations import MIN_HORIZON_SECONDS, Revocations, RevocationWatch
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
     _configure(app, settings)
     request_log.init_app(app)  # first: every later hook's failure is logged with the request id
     app.config.update(test_config or {})
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings.db_pool_size, settings.db_pool_timeout_seconds)
     on_pool_use(engine, DB_POOL_IN_USE.inc, DB_POOL_IN_USE.dec)
     sessions = make_session_factory(engine)
     realtime = realtime or make_realtime(settings.redis_url, settings.redis_namespace)
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, *, publisher=None, realtime=Non
     res.revocation_watch = RevocationWatch(res)
     http_metrics.init_app(app)  # before the other hooks: it times every request, refused ones too
     problems.init_app(app)
+    overload.init_app(app, settings.edge_max_concurrent_posts, settings.edge_post_wait_seconds)  # before any work
     scope.init_app(app)  # before any view: scoped tokens reach only their endpoints
     limiter.init_app(app)
     sock.init_app(app)

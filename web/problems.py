@@ -12,7 +12,8 @@ from werkzeug.exceptions import HTTPException
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from pipeline.errors import DependencyUnavailable, HeraldError, RateLimited, ValidationFailed
+from metrics.edge import EDGE_OVERLOAD_REFUSALS
+from pipeline.errors import DependencyUnavailable, EdgeOverloaded, HeraldError, RateLimited, ValidationFailed
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -44,6 +45,16 @@ def init_app(app: Flask) -> None:
         if error.status >= 500:
             log.warning("answering %s: %s", error.code, error.detail)
         headers = {"Retry-After": str(error.extra.pop("retry_after"))} if "retry_after" in error.extra else None
+        return problem(error.status, error.code, error.title, error.detail, headers, **error.extra)
+
+    @app.errorhandler(EdgeOverloaded)
+    def edge_overloaded(error: EdgeOverloaded):
+        # Raised by the database pool's bounded wait (db.engine) or the cap
+        # on concurrent writes (web.overload), before any statement: shed,
+        # count, and say when to come back. Not logged per request: under
+        # overload that would add work; the counter tells.
+        EDGE_OVERLOAD_REFUSALS.labels(error.reason).inc()
+        headers = {"Retry-After": str(error.extra.pop("retry_after", 1))}
         return problem(error.status, error.code, error.title, error.detail, headers, **error.extra)
 
     @app.errorhandler(ValidationError)

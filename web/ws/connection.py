@@ -18,7 +18,7 @@ from simple_websocket import ConnectionClosed
 
 from metrics.edge import FRAMES_SENT, RING_TO_FRAME, SOCKETS_OPEN, frame_type
 from pipeline.control import CLOSE_CODES
-from pipeline.errors import HeraldError
+from pipeline.errors import HeraldError, TransientError
 from pipeline.frames import (clamp_ack, encode, error_frame, next_action,
                              parse_client_frame, pong_frame, ready_frame)
 from pipeline.rings import Ring, in_scope
@@ -31,6 +31,11 @@ from web.ws.signals import SocketSignals
 log = logging.getLogger(__name__)
 REPLAY_PAGE = 500
 CLOSE_SERVER_ERROR = 1011
+# The registered WebSocket close code "Try Again Later": the edge could not
+# read the stream (a TransientError: its database pool's bounded wait ran
+# out, D89). The client reconnects with `since` later and loses nothing:
+# the stream is stored.
+CLOSE_TRY_AGAIN_LATER = 1013
 
 
 class Connection:
@@ -79,6 +84,9 @@ class Connection:
             self._write_loop()
         except ConnectionClosed:
             pass
+        except TransientError as e:
+            log.warning("closing the socket of user %s: %s (%s)", self.user_id, e.detail, e.code)
+            self._close(CLOSE_TRY_AGAIN_LATER, "try again later")
         except Exception:
             # After the upgrade an error must close the socket, not become an
             # HTTP 500 written into the WebSocket stream (seen when the
