@@ -28,7 +28,8 @@ def metrics_stack(stack_env, tmp_path):
     worker = Process("workers", [str(BIN / "herald"), "workers", "--pool", "all", "--processes", "2",
                                  "--threads", "2", "--metrics-port", str(port)],
                      {**stack_env, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "worker-metrics")}, logs)
-    worker.wait_for_log("workers.metrics:serve_worker_metrics' is ready for action", timeout=30)
+    # Not Dramatiq's "fork process … is ready": the fork imports Herald before it binds (~2 s on a busy box).
+    worker.wait_for_log(f"worker metrics on :{port}/metrics", timeout=30)
     yield base_url, f"http://127.0.0.1:{port}/metrics"
     web.stop()
     worker.stop()

@@ -46,8 +46,9 @@ def board(redis_url):
 def two_jobs_on_push(broker_url):
     connection = pika.BlockingConnection(pika.URLParameters(broker_url))
     channel = connection.channel()
+    # An earlier test's broker may have declared it with Dramatiq's arguments: start anew.
+    channel.queue_delete("push")
     channel.queue_declare("push", durable=True)
-    channel.queue_purge("push")
     for n in range(2):
         channel.basic_publish("", "push", f"job {n}".encode())
     yield
