@@ -145,8 +145,8 @@ def test_the_list_query_is_served_by_the_sender_index(engine, client, auth, shop
         connection.execute(text("SET enable_seqscan = off"))
         plan = "\n".join(row[0] for row in connection.execute(text(
             "EXPLAIN SELECT * FROM messages WHERE sender_id = :s AND kind = 'oneway' "
-            "ORDER BY created_at DESC, id DESC LIMIT 51"), {"s": shop.id}))
-    assert "ix_message_sender_created" in plan, plan
+            "ORDER BY id DESC LIMIT 51"), {"s": shop.id}))
+    assert "ix_message_sender_newest" in plan, plan
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """What a sender sent: its one-way messages newest first with their counts
 per status, and one message's recipients a page at a time
 (docs/decisions.md D78). Every query is bounded by its page and served by
-an index: `ix_message_sender_created` for the list, the deliveries'
+an index: `ix_message_sender_newest` (sender, id) for the list, the deliveries'
 (message, recipient) and (recipient, message) indexes for the rest."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from db.engine import UnitOfWork
@@ -46,13 +46,13 @@ def sent_messages(ports: Ports, sender_id: int, wanted: SentFilter, *, limit: in
     if wanted.created_before is not None:
         where.append(Message.created_at < wanted.created_before)
     if cursor:
-        at, message_id = decode_cursor(cursor)
-        where.append(or_(Message.created_at < at, and_(Message.created_at == at, Message.id < message_id)))
+        # Newest first is acceptance order (ids): the sender index the console uses too serves it.
+        where.append(Message.id < decode_cursor(cursor)[1])
     if wanted.status is not None or wanted.recipient is not None:
         where += _a_recipient_matching(wanted, ports.phones.default_region)
     with UnitOfWork(ports.sessions) as uow:
         rows = list(uow.session.scalars(select(Message).where(*where)
-                                        .order_by(Message.created_at.desc(), Message.id.desc()).limit(limit + 1)))
+                                        .order_by(Message.id.desc()).limit(limit + 1)))
         page = rows[:limit]
         counts = status_counts(uow.session, page)
     next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None

@@ -1,4 +1,4 @@
-"""api keys; a sender's messages by time
+"""api keys
 
 Revision ID: 0009
 Revises: 0004
@@ -30,13 +30,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_keys_user_id'), ['user_id'], unique=False)
-    with op.batch_alter_table('messages', schema=None) as batch_op:
-        batch_op.create_index('ix_message_sender_created', ['sender_id', 'created_at', 'id'], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('messages', schema=None) as batch_op:
-        batch_op.drop_index('ix_message_sender_created')
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_keys_user_id'))
     op.drop_table('api_keys')
